@@ -1,0 +1,3 @@
+module github.com/lockchat/lockchat
+
+go 1.23

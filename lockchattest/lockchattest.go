@@ -1,0 +1,300 @@
+// Package lockchattest provides a loopback server that speaks the Lockchat (OpenAI
+// chat-completions) streaming protocol, for testing code that uses package lockchat
+// without a network.
+//
+//	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"Hello", "!"}})
+//	defer srv.Close()
+//	client := lockchat.New(lockchat.WithBaseURL(srv.URL))
+package lockchattest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lockchat/lockchat"
+)
+
+// Reply scripts what the server answers to each request.
+type Reply struct {
+	// Tokens are streamed one per event, after a role-only first chunk and before a
+	// final chunk with FinishReason and then "data: [DONE]".
+	Tokens []string
+	// FinishReason is sent in the last chunk; "" means "stop".
+	FinishReason string
+	// Usage, if set, is sent in a final chunk with no choices.
+	Usage *lockchat.Usage
+	// Delay is the pause before each token.
+	Delay time.Duration
+
+	// Status, if not 0 or 200, is answered instead of a stream, with Error as the body's
+	// OpenAI error envelope.
+	Status int
+	Error  ErrorBody
+
+	// ModelNotFound answers the first ModelNotFound requests with "The model: `NAME`
+	// does not exist": as a 404 with an error envelope, or, with ModelNotFoundInStream,
+	// as an error event inside a 200 stream.
+	ModelNotFound         int
+	ModelNotFoundInStream bool
+
+	// CutAfter, if positive, drops the connection abruptly after that many tokens,
+	// without ending the body.
+	CutAfter int
+	// KeepOpen keeps the connection open after "data: [DONE]" until the client leaves.
+	KeepOpen bool
+
+	// Raw, if set, replaces the generated stream: each string is written verbatim and
+	// flushed, after Delay, with ContentType ("text/event-stream" if empty).
+	Raw         []string
+	ContentType string
+}
+
+// ErrorBody is the OpenAI error object.
+type ErrorBody struct {
+	Message string `json:"message"`
+	Type    string `json:"type"`
+	Param   any    `json:"param"`
+	Code    any    `json:"code"`
+}
+
+// Request is a request the server received.
+type Request struct {
+	Method string
+	Path   string
+	Header http.Header
+	Body   []byte
+	// Payload is Body decoded as JSON (numbers as json.Number).
+	Payload map[string]any
+	// Model and Messages are the payload's fields of those names.
+	Model    string
+	Messages []lockchat.Message
+}
+
+// Server is a running fake. Its zero value is not usable; create one with NewServer.
+type Server struct {
+	// URL is the base URL to pass to lockchat.WithBaseURL, ending in "/v1".
+	URL string
+
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	reply    Reply
+	requests []Request
+	conns    int
+	aborted  int
+}
+
+// NewServer starts a server on loopback that answers every request as reply says. The
+// caller must Close it.
+func NewServer(reply Reply) *Server {
+	s := &Server{reply: reply}
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.mu.Lock()
+			s.conns++
+			s.mu.Unlock()
+		}
+	}
+	s.srv.Start()
+	s.URL = s.srv.URL + "/v1"
+	return s
+}
+
+// Close shuts the server down, closing any connection still open.
+func (s *Server) Close() {
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
+
+// Client returns an HTTP client for the server (http.DefaultClient works as well).
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// SetReply changes the script for the requests that follow.
+func (s *Server) SetReply(r Reply) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reply = r
+}
+
+// Requests returns the requests received so far, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Connections returns how many TCP connections clients have opened.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
+}
+
+// Aborted returns how many requests the client abandoned (closed the connection or
+// cancelled) before their reply was complete.
+func (s *Server) Aborted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.aborted
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	req := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	_ = dec.Decode(&req.Payload)
+	var typed struct {
+		Model    string             `json:"model"`
+		Messages []lockchat.Message `json:"messages"`
+	}
+	_ = json.Unmarshal(body, &typed)
+	req.Model, req.Messages = typed.Model, typed.Messages
+
+	s.mu.Lock()
+	s.requests = append(s.requests, req)
+	n := len(s.requests)
+	reply := s.reply
+	s.mu.Unlock()
+
+	if n <= reply.ModelNotFound {
+		notFound := ErrorBody{
+			Message: fmt.Sprintf("The model: `%s` does not exist", req.Model),
+			Type:    "invalid_request_error",
+			Code:    "model_not_found",
+		}
+		if !reply.ModelNotFoundInStream {
+			writeError(w, http.StatusNotFound, notFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprintf(w, "data: %s\n\n", mustJSON(map[string]any{"error": notFound}))
+		return
+	}
+	if reply.Status != 0 && reply.Status != http.StatusOK {
+		writeError(w, reply.Status, reply.Error)
+		return
+	}
+	if !s.stream(w, r, req.Model, reply) {
+		s.mu.Lock()
+		s.aborted++
+		s.mu.Unlock()
+	}
+}
+
+// stream writes the scripted stream. It returns false if the client went away first.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, model string, reply Reply) bool {
+	flusher, _ := w.(http.Flusher)
+	ct := reply.ContentType
+	if ct == "" {
+		ct = "text/event-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	send := func(s string) bool {
+		if reply.Delay > 0 {
+			t := time.NewTimer(reply.Delay)
+			select {
+			case <-r.Context().Done():
+				t.Stop()
+				return false
+			case <-t.C:
+			}
+		}
+		if _, err := io.WriteString(w, s); err != nil {
+			return false
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+		return r.Context().Err() == nil
+	}
+	if reply.Raw != nil {
+		for _, piece := range reply.Raw {
+			if !send(piece) {
+				return false
+			}
+		}
+		return true
+	}
+	chunk := func(delta map[string]any, finish any) string {
+		return "data: " + mustJSON(map[string]any{
+			"id": "chatcmpl-lockchattest", "object": "chat.completion.chunk",
+			"created": 1700000000, "model": model,
+			"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}},
+		}) + "\n\n"
+	}
+	fmt.Fprint(w, chunk(map[string]any{"role": "assistant", "content": ""}, nil))
+	for i, tok := range reply.Tokens {
+		if reply.CutAfter > 0 && i == reply.CutAfter {
+			cut(w)
+			return true
+		}
+		if !send(chunk(map[string]any{"content": tok}, nil)) {
+			return false
+		}
+	}
+	finish := reply.FinishReason
+	if finish == "" {
+		finish = "stop"
+	}
+	end := chunk(map[string]any{}, finish)
+	if reply.Usage != nil {
+		end += "data: " + mustJSON(map[string]any{
+			"id": "chatcmpl-lockchattest", "object": "chat.completion.chunk",
+			"created": 1700000000, "model": model, "choices": []any{}, "usage": reply.Usage,
+		}) + "\n\n"
+	}
+	end += "data: [DONE]\n\n"
+	if _, err := io.WriteString(w, end); err != nil {
+		return false
+	}
+	if flusher != nil {
+		flusher.Flush()
+	}
+	if reply.KeepOpen {
+		<-r.Context().Done()
+	}
+	return true
+}
+
+// cut drops the connection without ending the chunked body.
+func cut(w http.ResponseWriter) {
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err == nil {
+		conn.Close()
+	}
+}
+
+func writeError(w http.ResponseWriter, status int, e ErrorBody) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprint(w, mustJSON(map[string]any{"error": e}))
+}
+
+func mustJSON(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(err)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}

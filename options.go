@@ -1,0 +1,148 @@
+package lockchat
+
+import (
+	"log/slog"
+	"maps"
+	"net/http"
+	"time"
+)
+
+// Defaults used by New when no option overrides them.
+const (
+	// DefaultBaseURL is the Lockchat API's address. It is plain HTTP, as in the original
+	// provider; use WithBaseURL with an https:// address to talk to a server over TLS.
+	DefaultBaseURL = "http://supertest.lockchat.app/v1"
+	// DefaultUserAgent is the User-Agent the original provider sends.
+	DefaultUserAgent = "ChatX/39 CFNetwork/1408.0.4 Darwin/22.5.0"
+	// DefaultTemperature is the sampling temperature sent when none is set.
+	DefaultTemperature = 0.7
+	// DefaultMaxRetries is how many times a failed request is retried after the first
+	// attempt, while no output has been delivered.
+	DefaultMaxRetries = 2
+	// DefaultIdleTimeout is the longest the client waits without receiving a byte.
+	DefaultIdleTimeout = 2 * time.Minute
+	// DefaultMaxLineSize is the longest event-stream line, and the largest event, the
+	// decoder accepts.
+	DefaultMaxLineSize = 8 << 20
+	// DefaultRetryDelay and DefaultMaxRetryDelay bound the backoff between attempts.
+	DefaultRetryDelay    = 500 * time.Millisecond
+	DefaultMaxRetryDelay = 30 * time.Second
+)
+
+// An Option configures a Client (when passed to New) or one call (when passed to Stream,
+// StreamChunks or Complete, where it overrides the client's setting for that call only).
+type Option func(*config)
+
+type config struct {
+	baseURL       string
+	httpClient    *http.Client
+	userAgent     string
+	apiKey        string
+	header        http.Header
+	temperature   float64
+	params        map[string]any
+	maxRetries    int
+	retryDelay    time.Duration
+	maxRetryDelay time.Duration
+	idleTimeout   time.Duration
+	maxLineSize   int
+	logger        *slog.Logger
+}
+
+func defaultConfig() config {
+	return config{
+		baseURL:       DefaultBaseURL,
+		userAgent:     DefaultUserAgent,
+		temperature:   DefaultTemperature,
+		maxRetries:    DefaultMaxRetries,
+		retryDelay:    DefaultRetryDelay,
+		maxRetryDelay: DefaultMaxRetryDelay,
+		idleTimeout:   DefaultIdleTimeout,
+		maxLineSize:   DefaultMaxLineSize,
+	}
+}
+
+// with returns the configuration with opts applied on top, leaving c unchanged.
+func (c *config) with(opts []Option) *config {
+	if len(opts) == 0 {
+		return c
+	}
+	n := *c
+	for _, o := range opts {
+		if o != nil {
+			o(&n)
+		}
+	}
+	return &n
+}
+
+// WithBaseURL sets the API's base address; requests go to base + "/chat/completions",
+// with or without a trailing slash on base. The default is DefaultBaseURL.
+func WithBaseURL(base string) Option { return func(c *config) { c.baseURL = base } }
+
+// WithHTTPClient sets the HTTP client used for requests. The default is
+// http.DefaultClient. Its Timeout field, if set, limits the whole stream, so a long
+// answer is cut off; prefer a context deadline and WithIdleTimeout.
+func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
+
+// WithUserAgent sets the User-Agent header. The default is DefaultUserAgent.
+func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = ua } }
+
+// WithAPIKey sends "Authorization: Bearer key". No key is sent by default. The key never
+// appears in an error or a log record.
+func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = key } }
+
+// WithHeader adds a request header; several values for one key are all sent.
+func WithHeader(key, value string) Option {
+	return func(c *config) {
+		c.header = c.header.Clone()
+		if c.header == nil {
+			c.header = http.Header{}
+		}
+		c.header.Add(key, value)
+	}
+}
+
+// WithTemperature sets the sampling temperature; 0 is sent as 0. The default is
+// DefaultTemperature.
+func WithTemperature(t float64) Option { return func(c *config) { c.temperature = t } }
+
+// WithParam adds a field to the request's JSON payload, such as "max_tokens" or "top_p"
+// (the original provider's **kwargs). It may override "temperature"; "model", "messages"
+// and "stream" are set by the call, and a request naming them fails.
+func WithParam(key string, value any) Option {
+	return func(c *config) {
+		c.params = maps.Clone(c.params)
+		if c.params == nil {
+			c.params = map[string]any{}
+		}
+		c.params[key] = value
+	}
+}
+
+// WithMaxRetries sets how many times a request is retried after the first attempt; 0
+// disables retries. Only failures that happen before any output was delivered are
+// retried. The default is DefaultMaxRetries.
+func WithMaxRetries(n int) Option { return func(c *config) { c.maxRetries = max(n, 0) } }
+
+// WithRetryDelay sets the backoff between attempts: the first delay and the cap. Each
+// retry doubles the delay, with jitter, up to max; a server's Retry-After is honoured but
+// also capped by max. The defaults are DefaultRetryDelay and DefaultMaxRetryDelay.
+func WithRetryDelay(first, max time.Duration) Option {
+	return func(c *config) { c.retryDelay, c.maxRetryDelay = first, max }
+}
+
+// WithIdleTimeout sets the longest silence allowed: no byte received while waiting for
+// the response headers or between two reads of the body. When it passes the call fails
+// with an error matching ErrIdleTimeout. 0 disables it. The default is
+// DefaultIdleTimeout. The overall deadline is the caller's context.
+func WithIdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTimeout = d } }
+
+// WithMaxLineSize sets the longest event-stream line, and the largest event, the decoder
+// accepts; longer input fails with a *LineTooLongError. Memory use per stream is bounded
+// by about this size. The default is DefaultMaxLineSize.
+func WithMaxLineSize(n int) Option { return func(c *config) { c.maxLineSize = max(n, 64) } }
+
+// WithLogger sets the logger that records each retry (attempt, reason and delay) at level
+// Warn. Nothing is logged by default.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }

@@ -1,0 +1,105 @@
+package lockchat
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// transportError is a failure of the connection itself: a refused dial, a reset, a body
+// cut by the network. Such a failure before any output is delivered is retried.
+type transportError struct{ err error }
+
+func (e *transportError) Error() string { return "lockchat: " + e.err.Error() }
+func (e *transportError) Unwrap() error { return e.err }
+
+// retryable reports whether the same request may succeed if sent again. It is asked only
+// while nothing has been delivered to the caller.
+func retryable(err error) bool {
+	var apiErr *APIError
+	var netErr *transportError
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr.retryable()
+	case errors.As(err, &netErr), errors.Is(err, ErrIdleTimeout), errors.Is(err, io.ErrUnexpectedEOF):
+		return true
+	}
+	return false
+}
+
+// retryDelay returns how long to wait before attempt number attempt+1 (attempt counts
+// from 0): the server's Retry-After if it sent one, else an exponential backoff with
+// jitter; either way no more than the configured maximum.
+func retryDelay(cfg *config, attempt int, err error) time.Duration {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.retryAfter > 0 {
+		return min(apiErr.retryAfter, cfg.maxRetryDelay)
+	}
+	d := cfg.retryDelay
+	for range attempt {
+		if d >= cfg.maxRetryDelay/2 {
+			d = cfg.maxRetryDelay
+			break
+		}
+		d *= 2
+	}
+	d = min(d, cfg.maxRetryDelay)
+	if d <= 0 {
+		return 0
+	}
+	// Equal jitter: half fixed, half random, so that clients that failed together do
+	// not retry together.
+	return d/2 + rand.N(d/2+1)
+}
+
+// parseRetryAfter reads the server's hint: retry-after-ms (milliseconds, as OpenAI
+// sends), else Retry-After in seconds or as an HTTP date. It returns 0 for none.
+func parseRetryAfter(h http.Header, now time.Time) time.Duration {
+	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 && ms < 1e12 {
+			return time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 || secs > 1e6 {
+			return 0
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// sleep waits for d or until ctx is done, whichever comes first.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func logRetry(ctx context.Context, l *slog.Logger, attempt int, reason error, delay time.Duration) {
+	if l == nil {
+		return
+	}
+	l.LogAttrs(ctx, slog.LevelWarn, "lockchat: retrying request",
+		slog.Int("attempt", attempt),
+		slog.String("reason", reason.Error()),
+		slog.Duration("delay", delay))
+}

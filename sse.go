@@ -1,0 +1,239 @@
+package lockchat
+
+import (
+	"bytes"
+	"io"
+	"strconv"
+)
+
+// eventReader splits a text/event-stream body into events following the WHATWG rules
+// ("Server-sent events", interpreting an event stream):
+//
+//   - lines end in LF, CRLF or a lone CR, mixed freely, even across reads;
+//   - one UTF-8 byte order mark at the very start is dropped;
+//   - "field:value" loses exactly one space after the colon; a line without a colon is a
+//     field with an empty value; lines starting with ":" are comments;
+//   - data fields of one event are joined with "\n"; an event is dispatched at a blank
+//     line, and an event the body ends in the middle of is not dispatched.
+//
+// Memory is bounded: a line or an event's data longer than max fails with a
+// *LineTooLongError.
+type eventReader struct {
+	r       io.Reader
+	buf     []byte // buf[start:end] is read but not yet consumed
+	start   int
+	end     int
+	scanned int // buf[start:start+scanned] holds no line end
+	max     int
+	err     error // the sticky error of r
+	skipLF  bool  // the last line ended in a CR: an LF right after it belongs to it
+	bomDone bool
+
+	// The event being built.
+	data    []byte
+	hasData bool
+	typ     []byte
+
+	// LastID and Retry persist across events, as the standard says; the chat stream does
+	// not use them, but they are parsed so that the decoder's state is the standard's.
+	lastID []byte
+	retry  int64 // reconnection time in milliseconds, -1 if never set
+}
+
+// event is one dispatched event. Its slices are valid until the next call to next.
+type event struct {
+	typ  []byte
+	data []byte
+}
+
+const (
+	initialBufSize = 16 << 10
+	maxPooledBuf   = 256 << 10
+)
+
+func newEventReader(r io.Reader, max int) *eventReader {
+	er := &eventReader{}
+	er.reset(r, max)
+	return er
+}
+
+func (er *eventReader) reset(r io.Reader, max int) {
+	if cap(er.buf) > maxPooledBuf || cap(er.data) > maxPooledBuf {
+		er.buf, er.data = nil, nil // let a buffer grown by one huge line go
+	}
+	*er = eventReader{r: r, buf: er.buf[:cap(er.buf)], max: max, data: er.data[:0], typ: er.typ[:0], lastID: er.lastID[:0], retry: -1}
+	if len(er.buf) == 0 {
+		er.buf = make([]byte, min(initialBufSize, max+1))
+	}
+}
+
+// next returns the next event. At the end of the body it returns io.EOF if the body ended
+// on an event boundary and io.ErrUnexpectedEOF if it ended inside a line or an event.
+func (er *eventReader) next() (event, error) {
+	for {
+		line, err := er.line()
+		if err != nil {
+			if err == io.EOF && (er.hasData || len(er.typ) > 0) {
+				err = io.ErrUnexpectedEOF
+			}
+			return event{}, err
+		}
+		if len(line) == 0 {
+			if !er.hasData {
+				er.typ = er.typ[:0]
+				continue
+			}
+			ev := event{typ: er.typ, data: er.data}
+			if n := len(ev.data); n > 0 && ev.data[n-1] == '\n' {
+				ev.data = ev.data[:n-1]
+			}
+			er.data, er.hasData = er.data[:0], false
+			er.typ = er.typ[:0]
+			return ev, nil
+		}
+		if err := er.field(line); err != nil {
+			return event{}, err
+		}
+	}
+}
+
+// field interprets one non-blank line.
+func (er *eventReader) field(line []byte) error {
+	if line[0] == ':' {
+		return nil
+	}
+	name, value := line, []byte(nil)
+	if i := bytes.IndexByte(line, ':'); i >= 0 {
+		name, value = line[:i], line[i+1:]
+		if len(value) > 0 && value[0] == ' ' {
+			value = value[1:]
+		}
+	}
+	switch string(name) {
+	case "data":
+		if len(er.data)+len(value)+1 > er.max {
+			return &LineTooLongError{Limit: er.max}
+		}
+		er.data = append(er.data, value...)
+		er.data = append(er.data, '\n')
+		er.hasData = true
+	case "event":
+		er.typ = append(er.typ[:0], value...)
+	case "id":
+		if bytes.IndexByte(value, 0) < 0 {
+			er.lastID = append(er.lastID[:0], value...)
+		}
+	case "retry":
+		if isDigits(value) {
+			if n, err := strconv.ParseInt(string(value), 10, 64); err == nil {
+				er.retry = n
+			}
+		}
+	}
+	return nil
+}
+
+func isDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// line returns the next line without its line end. The slice is valid until the next
+// call. A body that ends inside a line returns io.ErrUnexpectedEOF.
+func (er *eventReader) line() ([]byte, error) {
+	for {
+		if er.skipLF && er.start < er.end {
+			if er.buf[er.start] == '\n' {
+				er.start++
+			}
+			er.skipLF = false
+		}
+		if !er.bomDone {
+			// Wait until the first bytes can no longer be the start of a BOM.
+			b := er.buf[er.start:er.end]
+			if len(b) >= len(bom) || er.err != nil || !bytes.HasPrefix(bom, b) {
+				if bytes.HasPrefix(b, bom) {
+					er.start += len(bom)
+				}
+				er.bomDone = true
+			}
+		}
+		if er.bomDone && !er.skipLF {
+			b := er.buf[er.start:er.end]
+			if i := lineEnd(b, er.scanned); i >= 0 {
+				line := b[:i]
+				er.start += i + 1
+				er.scanned = 0
+				if b[i] == '\r' {
+					if i+1 < len(b) {
+						if b[i+1] == '\n' {
+							er.start++
+						}
+					} else {
+						er.skipLF = true
+					}
+				}
+				return line, nil
+			}
+			er.scanned = len(b)
+			if len(b) > er.max {
+				return nil, &LineTooLongError{Limit: er.max}
+			}
+		}
+		if er.err != nil {
+			if er.err == io.EOF && er.start < er.end {
+				return nil, io.ErrUnexpectedEOF
+			}
+			return nil, er.err
+		}
+		er.fill()
+	}
+}
+
+var bom = []byte("\xEF\xBB\xBF")
+
+// lineEnd returns the index of the first CR or LF in b at or after from, or -1.
+func lineEnd(b []byte, from int) int {
+	i := bytes.IndexByte(b[from:], '\n')
+	if i < 0 {
+		i = len(b) - from
+	}
+	if j := bytes.IndexByte(b[from:from+i], '\r'); j >= 0 {
+		i = j
+	}
+	if from+i == len(b) {
+		return -1
+	}
+	return from + i
+}
+
+// fill reads more of the body, moving unconsumed bytes to the front of the buffer and
+// growing it (up to the line limit) when it is full.
+func (er *eventReader) fill() {
+	if er.start > 0 {
+		er.end = copy(er.buf, er.buf[er.start:er.end])
+		er.start = 0
+	}
+	if er.end == len(er.buf) {
+		n := min(2*len(er.buf), er.max+2)
+		nb := make([]byte, n)
+		copy(nb, er.buf[:er.end])
+		er.buf = nb
+	}
+	for range 100 {
+		n, err := er.r.Read(er.buf[er.end:])
+		er.end += n
+		if err != nil {
+			er.err = err
+			return
+		}
+		if n > 0 {
+			return
+		}
+	}
+	er.err = io.ErrNoProgress
+}

@@ -1,0 +1,152 @@
+package lockchat
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sync"
+	"unicode/utf16"
+)
+
+// errIncomplete is the error for a body that ends before the stream says it is complete.
+var errIncomplete = fmt.Errorf("lockchat: stream ended before [DONE] or a finish_reason: %w", io.ErrUnexpectedEOF)
+
+// chunkStream turns one response body into chunks. It reads the body as an event stream,
+// stops at "data: [DONE]", joins surrogate pairs split between chunks, and tells a
+// complete stream from one cut short.
+type chunkStream struct {
+	events eventReader
+	dec    chunkDecoder
+
+	done       bool         // [DONE] was read
+	finished   bool         // a finish_reason was read
+	state      []uint8      // per choice index: 0 unseen, 1 open, 2 finished
+	unfinished int          // choices seen and not finished
+	pending    map[int]rune // per choice index: a high surrogate held back
+	flushed    bool         // pending surrogates were flushed at the end
+}
+
+func (s *chunkStream) reset(body io.Reader, maxLine int) {
+	s.events.reset(body, maxLine)
+	s.done, s.finished, s.unfinished, s.flushed = false, false, 0, false
+	s.state = s.state[:0]
+	s.pending = nil
+}
+
+// next decodes the next chunk into s.dec. It returns io.EOF when the stream is complete:
+// after [DONE], or at the end of a body that delivered a finish_reason for every choice
+// it opened. The chunk may carry an error object (s.dec.apiErr), to be reported after its
+// content.
+func (s *chunkStream) next() error {
+	for {
+		ev, err := s.events.next()
+		if err != nil {
+			if err == io.EOF && s.finished && s.unfinished == 0 {
+				return s.end()
+			}
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				return errIncomplete
+			}
+			return err
+		}
+		if string(ev.typ) == "error" {
+			return eventError(ev.data)
+		}
+		if bytes.HasPrefix(ev.data, doneMarker) {
+			s.done = true
+			return s.end()
+		}
+		if len(bytes.TrimSpace(ev.data)) == 0 {
+			continue // an empty event: a keep-alive
+		}
+		if err := s.dec.decode(ev.data); err != nil {
+			if modelNotFoundMessage.Match(ev.data) {
+				return &APIError{StatusCode: 200, InStream: true, Message: excerpt(ev.data)}
+			}
+			return fmt.Errorf("%w (event data %q)", err, excerpt(ev.data))
+		}
+		s.track()
+		return nil
+	}
+}
+
+var doneMarker = []byte("[DONE]")
+
+// end returns io.EOF, after one last chunk if a high surrogate is still held back.
+func (s *chunkStream) end() error {
+	if len(s.pending) == 0 || s.flushed {
+		return io.EOF
+	}
+	s.flushed = true
+	s.dec.choices, s.dec.usage, s.dec.apiErr = s.dec.choices[:0], nil, nil
+	for idx := range s.pending {
+		s.dec.choices = append(s.dec.choices, decodedChoice{index: idx, content: "\uFFFD"})
+	}
+	s.pending = nil
+	return nil
+}
+
+// track records finish reasons and joins surrogate pairs split between chunks.
+func (s *chunkStream) track() {
+	for i := range s.dec.choices {
+		c := &s.dec.choices[i]
+		if c.index >= len(s.state) {
+			s.state = append(s.state, make([]uint8, c.index+1-len(s.state))...)
+		}
+		if s.state[c.index] == 0 {
+			s.state[c.index] = 1
+			s.unfinished++
+		}
+		if c.finish != "" {
+			s.finished = true
+			if s.state[c.index] == 1 {
+				s.state[c.index] = 2
+				s.unfinished--
+			}
+		}
+		if c.lo != 0 || c.hi != 0 || s.pending[c.index] != 0 {
+			s.joinSurrogates(c)
+		}
+	}
+}
+
+func (s *chunkStream) joinSurrogates(c *decodedChoice) {
+	var b []byte
+	if hi := s.pending[c.index]; hi != 0 {
+		delete(s.pending, c.index)
+		if c.lo != 0 {
+			b = append(b, string(utf16.DecodeRune(hi, c.lo))...)
+			c.lo = 0
+		} else {
+			b = append(b, "\uFFFD"...)
+		}
+	}
+	if c.lo != 0 {
+		b = append(b, "\uFFFD"...)
+	}
+	b = append(b, c.content...)
+	if c.hi != 0 {
+		if s.pending == nil {
+			s.pending = map[int]rune{}
+		}
+		s.pending[c.index] = c.hi
+	}
+	c.content = string(b)
+	c.lo, c.hi = 0, 0
+}
+
+// eventError turns the data of an "event: error" event into an *APIError.
+func eventError(data []byte) error {
+	e := &APIError{StatusCode: 200, InStream: true}
+	if !parseErrorBody(data, e) {
+		if s, err := unquoteJSON(data); err == nil {
+			e.Message = s
+		} else {
+			e.Message = excerpt(data)
+		}
+	}
+	return e
+}
+
+// streamPool recycles decoders and their buffers between calls.
+var streamPool = sync.Pool{New: func() any { return new(chunkStream) }}
