@@ -51,12 +51,6 @@ const (
 	maxPooledBuf   = 256 << 10
 )
 
-func newEventReader(r io.Reader, max int) *eventReader {
-	er := &eventReader{}
-	er.reset(r, max)
-	return er
-}
-
 func (er *eventReader) reset(r io.Reader, max int) {
 	if cap(er.buf) > maxPooledBuf || cap(er.data) > maxPooledBuf {
 		er.buf, er.data = nil, nil // let a buffer grown by one huge line go

@@ -48,7 +48,8 @@ type Reply struct {
 	// CutAfter, if positive, drops the connection abruptly after that many tokens,
 	// without ending the body.
 	CutAfter int
-	// KeepOpen keeps the connection open after "data: [DONE]" until the client leaves.
+	// KeepOpen keeps the connection open after the reply (after "data: [DONE]", or after
+	// the last Raw piece) until the client leaves.
 	KeepOpen bool
 
 	// Raw, if set, replaces the generated stream: each string is written verbatim and
@@ -224,6 +225,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, model string, re
 			if !send(piece) {
 				return false
 			}
+		}
+		if reply.KeepOpen {
+			<-r.Context().Done()
 		}
 		return true
 	}

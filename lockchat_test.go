@@ -1,0 +1,419 @@
+package lockchat_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lockchat/lockchat"
+	"github.com/lockchat/lockchat/lockchattest"
+)
+
+var hello = []lockchat.Message{{Role: "user", Content: "Привет! Как дела?"}}
+
+// fast makes retries quick enough for tests.
+var fast = lockchat.WithRetryDelay(time.Millisecond, 5*time.Millisecond)
+
+// collect runs a stream to its end and returns its tokens and its error.
+func collect(seq func(func(string, error) bool)) ([]string, error) {
+	var toks []string
+	for tok, err := range seq {
+		if err != nil {
+			return toks, err
+		}
+		toks = append(toks, tok)
+	}
+	return toks, nil
+}
+
+// waitFor polls cond until it holds or the test's patience runs out.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestRequestPayloadAndHeaders(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"ok"}})
+	defer srv.Close()
+	for _, base := range []string{srv.URL, srv.URL + "/"} {
+		c := lockchat.New(lockchat.WithBaseURL(base))
+		if _, err := c.Complete(context.Background(), lockchat.ModelGPT35Turbo, hello); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("got %d requests, want 2", len(reqs))
+	}
+	for _, r := range reqs {
+		if r.Method != http.MethodPost || r.Path != "/v1/chat/completions" {
+			t.Errorf("request %s %s, want POST /v1/chat/completions", r.Method, r.Path)
+		}
+		want := `{"messages":[{"role":"user","content":"Привет! Как дела?"}],"model":"gpt-3.5-turbo","stream":true,"temperature":0.7}`
+		if string(r.Body) != want {
+			t.Errorf("body\n got %s\nwant %s", r.Body, want)
+		}
+		for k, v := range map[string]string{
+			"Content-Type": "application/json",
+			"Accept":       "text/event-stream",
+			"User-Agent":   "ChatX/39 CFNetwork/1408.0.4 Darwin/22.5.0",
+		} {
+			if got := r.Header.Get(k); got != v {
+				t.Errorf("header %s = %q, want %q", k, got, v)
+			}
+		}
+		if got := r.Header.Get("Authorization"); got != "" {
+			t.Errorf("Authorization sent without a key: %q", got)
+		}
+	}
+}
+
+func TestOptionsOverridePerCall(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"ok"}})
+	defer srv.Close()
+	c := lockchat.New(
+		lockchat.WithBaseURL(srv.URL),
+		lockchat.WithAPIKey("sk-client"),
+		lockchat.WithUserAgent("test-agent/1"),
+		lockchat.WithHeader("X-Trace", "a"),
+		lockchat.WithParam("max_tokens", 50),
+	)
+	ctx := context.Background()
+	if _, err := c.Complete(ctx, "m", hello); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Complete(ctx, "m", hello,
+		lockchat.WithTemperature(0),
+		lockchat.WithAPIKey("sk-call"),
+		lockchat.WithHeader("X-Trace", "b"),
+		lockchat.WithParam("top_p", 0.5),
+	); err != nil {
+		t.Fatal(err)
+	}
+	// The client's defaults must be untouched by the per-call options.
+	if _, err := c.Complete(ctx, "m", hello); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	type want struct {
+		auth, trace, body string
+	}
+	wants := []want{
+		{"Bearer sk-client", "a", `{"max_tokens":50,"messages":[{"role":"user","content":"Привет! Как дела?"}],"model":"m","stream":true,"temperature":0.7}`},
+		{"Bearer sk-call", "a,b", `{"max_tokens":50,"messages":[{"role":"user","content":"Привет! Как дела?"}],"model":"m","stream":true,"temperature":0,"top_p":0.5}`},
+		{"Bearer sk-client", "a", `{"max_tokens":50,"messages":[{"role":"user","content":"Привет! Как дела?"}],"model":"m","stream":true,"temperature":0.7}`},
+	}
+	for i, w := range wants {
+		r := reqs[i]
+		if got := r.Header.Get("Authorization"); got != w.auth {
+			t.Errorf("request %d: Authorization %q, want %q", i, got, w.auth)
+		}
+		if got := strings.Join(r.Header.Values("X-Trace"), ","); got != w.trace {
+			t.Errorf("request %d: X-Trace %q, want %q", i, got, w.trace)
+		}
+		if got := r.Header.Get("User-Agent"); got != "test-agent/1" {
+			t.Errorf("request %d: User-Agent %q", i, got)
+		}
+		if string(r.Body) != w.body {
+			t.Errorf("request %d: body\n got %s\nwant %s", i, r.Body, w.body)
+		}
+	}
+}
+
+func TestReservedParamIsAnError(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"ok"}})
+	defer srv.Close()
+	c := lockchat.New(lockchat.WithBaseURL(srv.URL))
+	_, err := c.Complete(context.Background(), "m", hello, lockchat.WithParam("stream", false))
+	if err == nil || !strings.Contains(err.Error(), `"stream"`) {
+		t.Fatalf("err = %v, want an error naming the reserved field", err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Fatalf("%d requests sent for an invalid call", n)
+	}
+}
+
+func TestTokensInOrder(t *testing.T) {
+	want := []string{"Привет", "! ", "Как", " дела", "? ", "😀", "👩‍💻", " data: ", `"content"`, "\n"}
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: want})
+	defer srv.Close()
+	c := lockchat.New(lockchat.WithBaseURL(srv.URL))
+	got, err := collect(c.Stream(context.Background(), "gpt-4", hello))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("tokens\n got %q\nwant %q", got, want)
+	}
+	text, err := c.Complete(context.Background(), "gpt-4", hello)
+	if err != nil || text != strings.Join(want, "") {
+		t.Fatalf("Complete = %q, %v", text, err)
+	}
+}
+
+func TestDoneEndsCallOnOpenConnection(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"a", "b"}, KeepOpen: true})
+	defer srv.Close()
+	c := lockchat.New(lockchat.WithBaseURL(srv.URL), lockchat.WithIdleTimeout(0))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	got, err := c.Complete(ctx, "m", hello)
+	if err != nil || got != "ab" {
+		t.Fatalf("Complete = %q, %v", got, err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Complete took %v: it waited for the server to close", d)
+	}
+}
+
+func TestModelNotFoundRetried(t *testing.T) {
+	for _, inStream := range []bool{false, true} {
+		name := "404"
+		if inStream {
+			name = "in-stream"
+		}
+		t.Run(name, func(t *testing.T) {
+			srv := lockchattest.NewServer(lockchattest.Reply{
+				Tokens: []string{"fine"}, ModelNotFound: 2, ModelNotFoundInStream: inStream,
+			})
+			defer srv.Close()
+			var logs bytes.Buffer
+			c := lockchat.New(lockchat.WithBaseURL(srv.URL), fast,
+				lockchat.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			got, err := c.Complete(context.Background(), "gpt-4", hello)
+			if err != nil || got != "fine" {
+				t.Fatalf("Complete = %q, %v", got, err)
+			}
+			if n := len(srv.Requests()); n != 3 {
+				t.Fatalf("%d requests, want 3", n)
+			}
+			if n := strings.Count(logs.String(), "retrying"); n != 2 {
+				t.Fatalf("%d retries logged, want 2:\n%s", n, logs.String())
+			}
+			if !strings.Contains(logs.String(), "does not exist") {
+				t.Fatalf("the log does not give the reason:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+func TestModelNotFoundBoundedByMaxRetries(t *testing.T) {
+	for _, inStream := range []bool{false, true} {
+		for _, retries := range []int{0, 1, 3} {
+			srv := lockchattest.NewServer(lockchattest.Reply{
+				Tokens: []string{"never"}, ModelNotFound: 100, ModelNotFoundInStream: inStream,
+			})
+			c := lockchat.New(lockchat.WithBaseURL(srv.URL), fast, lockchat.WithMaxRetries(retries))
+			got, err := c.Complete(context.Background(), "gpt-4", hello)
+			srv.Close()
+			if got != "" || !errors.Is(err, lockchat.ErrModelNotFound) {
+				t.Fatalf("inStream=%v retries=%d: Complete = %q, %v; want ErrModelNotFound", inStream, retries, got, err)
+			}
+			var apiErr *lockchat.APIError
+			if !errors.As(err, &apiErr) || apiErr.Code != "model_not_found" || !strings.Contains(apiErr.Message, "`gpt-4` does not exist") {
+				t.Fatalf("inStream=%v: the error carries no *APIError from the server: %#v", inStream, apiErr)
+			}
+			if wantStatus := map[bool]int{false: 404, true: 200}[inStream]; apiErr.StatusCode != wantStatus || apiErr.InStream != inStream {
+				t.Fatalf("APIError status %d in-stream %v", apiErr.StatusCode, apiErr.InStream)
+			}
+			if n := len(srv.Requests()); n != retries+1 {
+				t.Fatalf("inStream=%v retries=%d: %d requests, want %d", inStream, retries, n, retries+1)
+			}
+		}
+	}
+}
+
+func TestModelNotFoundRecognisedByMessage(t *testing.T) {
+	for _, msg := range []string{
+		"The model: `gpt-4` does not exist",
+		"The model `llama-3-70b` does not exist or you do not have access to it.",
+	} {
+		body, _ := json.Marshal(map[string]any{"error": map[string]any{"message": msg, "type": "invalid_request_error"}})
+		srv := lockchattest.NewServer(lockchattest.Reply{Raw: []string{"data: " + string(body) + "\n\n"}})
+		c := lockchat.New(lockchat.WithBaseURL(srv.URL), fast, lockchat.WithMaxRetries(1))
+		_, err := c.Complete(context.Background(), "m", hello)
+		srv.Close()
+		if !errors.Is(err, lockchat.ErrModelNotFound) {
+			t.Errorf("message %q: err = %v, want ErrModelNotFound", msg, err)
+		}
+		if n := len(srv.Requests()); n != 2 {
+			t.Errorf("message %q: %d requests, want 2", msg, n)
+		}
+	}
+}
+
+func TestNoRetryAfterToken(t *testing.T) {
+	notFound := `data: {"error":{"message":"The model: ` + "`gpt-4`" + ` does not exist","code":"model_not_found"}}` + "\n\n"
+	srv := lockchattest.NewServer(lockchattest.Reply{Raw: []string{
+		`data: {"choices":[{"index":0,"delta":{"content":"partial"}}]}` + "\n\n",
+		notFound,
+	}})
+	defer srv.Close()
+	c := lockchat.New(lockchat.WithBaseURL(srv.URL), fast, lockchat.WithMaxRetries(5))
+	got, err := c.Complete(context.Background(), "gpt-4", hello)
+	if got != "partial" {
+		t.Fatalf("Complete text = %q, want the text received before the error", got)
+	}
+	var interrupted *lockchat.InterruptedError
+	if !errors.As(err, &interrupted) || interrupted.Delivered != 1 || !errors.Is(err, lockchat.ErrModelNotFound) {
+		t.Fatalf("err = %v, want an InterruptedError after 1 token wrapping ErrModelNotFound", err)
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Fatalf("%d requests: a request was retried after a token", n)
+	}
+}
+
+func TestAPIErrorFromEnvelope(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Status: 400, Error: lockchattest.ErrorBody{
+		Message: "Invalid value for 'temperature'", Type: "invalid_request_error", Param: "temperature", Code: "invalid_value",
+	}})
+	defer srv.Close()
+	c := lockchat.New(lockchat.WithBaseURL(srv.URL), fast)
+	_, err := c.Complete(context.Background(), "m", hello)
+	var apiErr *lockchat.APIError
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("err = %v, want *APIError", err)
+	}
+	want := lockchat.APIError{StatusCode: 400, Message: "Invalid value for 'temperature'", Type: "invalid_request_error", Param: "temperature", Code: "invalid_value"}
+	if apiErr.StatusCode != want.StatusCode || apiErr.Message != want.Message || apiErr.Type != want.Type || apiErr.Param != want.Param || apiErr.Code != want.Code {
+		t.Fatalf("APIError = %+v, want %+v", *apiErr, want)
+	}
+	if errors.Is(err, lockchat.ErrModelNotFound) {
+		t.Fatal("a 400 matched ErrModelNotFound")
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Fatalf("a 400 was retried: %d requests", n)
+	}
+	if s := err.Error(); !strings.Contains(s, "400") || !strings.Contains(s, "Invalid value") {
+		t.Fatalf("error text %q lacks the status or the message", s)
+	}
+}
+
+func TestAPIErrorFromHTMLPage(t *testing.T) {
+	page := "<html><head><title>502 Bad Gateway</title></head><body>" + strings.Repeat("<p>nginx</p>", 1000) + "</body></html>"
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, page)
+	}))
+	defer ts.Close()
+	c := lockchat.New(lockchat.WithBaseURL(ts.URL), lockchat.WithMaxRetries(0))
+	_, err := c.Complete(context.Background(), "m", hello)
+	var apiErr *lockchat.APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 {
+		t.Fatalf("err = %v, want *APIError with status 502", err)
+	}
+	if !strings.HasPrefix(apiErr.Body, "<html><head><title>502 Bad Gateway") || len(apiErr.Body) > 300 {
+		t.Fatalf("Body excerpt = %q (%d bytes), want a bounded start of the page", apiErr.Body, len(apiErr.Body))
+	}
+	if apiErr.ContentType != "text/html" || !strings.Contains(err.Error(), "502") || len(err.Error()) > 500 {
+		t.Fatalf("error %q: want the status, the content type and a bounded excerpt", err)
+	}
+}
+
+func TestCancellation(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"a", "b", "c"}, Delay: time.Hour})
+	defer srv.Close()
+	c := lockchat.New(lockchat.WithBaseURL(srv.URL))
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := c.Complete(ctx, "m", hello)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("cancellation took %v", d)
+	}
+	waitFor(t, "the server to see the request abandoned", func() bool { return srv.Aborted() == 1 })
+}
+
+func TestDeadlineAfterTokens(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Raw: []string{
+		`data: {"choices":[{"delta":{"content":"a"}}]}` + "\n\n",
+	}, KeepOpen: true})
+	c := lockchat.New(lockchat.WithBaseURL(srv.URL))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	got, err := c.Complete(ctx, "m", hello)
+	var interrupted *lockchat.InterruptedError
+	if got != "a" || !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &interrupted) {
+		t.Fatalf("Complete = %q, %v; want \"a\" and an interrupted DeadlineExceeded", got, err)
+	}
+}
+
+func TestBreakClosesConnection(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"a", "b", "c", "d"}, Delay: 20 * time.Millisecond})
+	defer srv.Close()
+	c := lockchat.New(lockchat.WithBaseURL(srv.URL))
+	var got []string
+	for tok, err := range c.Stream(context.Background(), "m", hello) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, tok)
+		break
+	}
+	if !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("got %q", got)
+	}
+	waitFor(t, "the server to see the connection closed", func() bool { return srv.Aborted() == 1 })
+}
+
+func TestStreamChunksExposesRoleFinishAndUsage(t *testing.T) {
+	usage := &lockchat.Usage{PromptTokens: 9, CompletionTokens: 2, TotalTokens: 11}
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"Hi", "!"}, FinishReason: "length", Usage: usage})
+	defer srv.Close()
+	c := lockchat.New(lockchat.WithBaseURL(srv.URL))
+	var chunks []lockchat.Chunk
+	for ch, err := range c.StreamChunks(context.Background(), "gpt-4", hello) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		chunks = append(chunks, ch)
+	}
+	if len(chunks) != 5 {
+		t.Fatalf("%d chunks, want 5: %+v", len(chunks), chunks)
+	}
+	if ch := chunks[0]; ch.Choices[0].Role != "assistant" || ch.Model != "gpt-4" || ch.ID != "chatcmpl-lockchattest" {
+		t.Errorf("first chunk %+v", ch)
+	}
+	if got := chunks[1].Choices[0].Content + chunks[2].Choices[0].Content; got != "Hi!" {
+		t.Errorf("content %q", got)
+	}
+	if fr := chunks[3].Choices[0].FinishReason; fr != "length" {
+		t.Errorf("finish reason %q", fr)
+	}
+	if u := chunks[4].Usage; len(chunks[4].Choices) != 0 || u == nil || *u != *usage {
+		t.Errorf("usage chunk %+v", chunks[4])
+	}
+}
+
+func TestCompleteReturnsPartialTextOnCut(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"one ", "two ", "three"}, CutAfter: 2})
+	defer srv.Close()
+	c := lockchat.New(lockchat.WithBaseURL(srv.URL), fast)
+	got, err := c.Complete(context.Background(), "m", hello)
+	if got != "one two " || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("Complete = %q, %v; want the two tokens and io.ErrUnexpectedEOF", got, err)
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Fatalf("%d requests after a cut that followed tokens", n)
+	}
+}
