@@ -1,0 +1,129 @@
+package lockchat
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+)
+
+// FuzzStream checks that any body gives the same tokens and the same error whatever way
+// its bytes are split into reads, and never panics.
+func FuzzStream(f *testing.F) {
+	for _, tc := range streamCases {
+		f.Add([]byte(tc.body), uint64(len(tc.body)))
+	}
+	f.Fuzz(func(t *testing.T, body []byte, seed uint64) {
+		wantToks, wantErr := streamBody("text/event-stream", body, nil, WithMaxLineSize(4096))
+		rng := rand.New(rand.NewPCG(seed, 7))
+		for range 4 {
+			var cuts []int
+			for off := 0; off < len(body); off += 1 + rng.IntN(16) {
+				cuts = append(cuts, off)
+			}
+			toks, err := streamBody("text/event-stream", body, cuts, WithMaxLineSize(4096))
+			if !slices.Equal(toks, wantToks) || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+				t.Fatalf("cut at %v:\n got %q %v\nwant %q %v", cuts, toks, err, wantToks, wantErr)
+			}
+		}
+	})
+}
+
+// FuzzChunkFastPath checks that the fast path and encoding/json agree on every chunk the
+// fast path accepts.
+func FuzzChunkFastPath(f *testing.F) {
+	for _, s := range chunkSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fast, slow chunkDecoder
+		errFast := fast.decodeMode(data, true)
+		if errFast == errSlow {
+			return
+		}
+		errSlow := slow.decodeMode(data, false)
+		if fmt.Sprint(errFast) != fmt.Sprint(errSlow) {
+			t.Fatalf("%q: fast path error %v, encoding/json %v", data, errFast, errSlow)
+		}
+		if errFast != nil {
+			return
+		}
+		if !reflect.DeepEqual(fast.choices, slow.choices) || !reflect.DeepEqual(fast.usage, slow.usage) ||
+			!reflect.DeepEqual(fast.apiErr, slow.apiErr) || !sameRaw(fast.top[:], slow.top[:]) {
+			t.Fatalf("%q:\nfast %+v %+v %+v\nslow %+v %+v %+v", data, fast.choices, fast.usage, fast.apiErr, slow.choices, slow.usage, slow.apiErr)
+		}
+	})
+}
+
+func sameRaw(a, b [][]byte) bool {
+	return slices.EqualFunc(a, b, func(x, y []byte) bool { return string(x) == string(y) })
+}
+
+var chunkSeeds = []string{
+	`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"gpt-4o","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"content":"Привет"},"logprobs":null,"finish_reason":null}]}`,
+	`{"id":"c","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`,
+	`{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}`,
+	`{"choices":[],"usage":null}`,
+	`{"choices":[{"index":1,"delta":{"content":"b"}},{"index":0,"delta":{"content":"a\n\u00e9\ud83d\ude00"}}]}`,
+	`{"choices":[{"delta":{"content":"\ud83d"}}]}`,
+	`{"error":{"message":"m","type":"t","code":429,"param":null}}`,
+	`{"error":"plain"}`,
+	`{"error":null,"choices":[{"delta":{"content":"x"}}]}`,
+	`{"object":"error","message":"bad","code":400}`,
+	`{"choices":[{"delta":{"content":5}}]}`,
+	`{"choices":[{"index":-1,"delta":{"content":"x"}}]}`,
+	`{"choices":[{"index":1.5}]}`,
+	`{"choices":{"index":0}}`,
+	`{"choices":[null,{"delta":null}]}`,
+	`{"a":[1,2,{"b":[true,false,null,-0.5e+3]}],"choices":[]}`,
+	`{"choices":[{"delta":{"content":"x","content":"y"}}]}`,
+	`{"cho\u0069ces":[{"delta":{"content":"esc"}}]}`,
+	` { "choices" : [ { "delta" : { "content" : "ws" } } ] } `,
+	`{"choices":[{"delta":{"content":"x"}}]} trailing`,
+	`{"choices":[{"delta":{"content":"bad \x escape"}}]}`,
+	"{\"choices\":[{\"delta\":{\"content\":\"ctl \x01\"}}]}",
+	"{\"choices\":[{\"delta\":{\"content\":\"\xff\xfe invalid utf-8\"}}]}",
+	`{"choices":[{"delta":{"content":"x"}}],"usage":{"prompt_tokens":"1"}}`,
+	`[1,2]`,
+	`"string"`,
+	`01`,
+}
+
+// TestWriteFuzzCorpus writes the seeds above into testdata/fuzz, where go test -fuzz
+// and plain go test find them. Run it with LOCKCHAT_WRITE_CORPUS=1 after changing them.
+func TestWriteFuzzCorpus(t *testing.T) {
+	if os.Getenv("LOCKCHAT_WRITE_CORPUS") == "" {
+		t.Skip("set LOCKCHAT_WRITE_CORPUS=1 to rewrite testdata/fuzz")
+	}
+	write := func(target string, i int, vals ...any) {
+		dir := filepath.Join("testdata", "fuzz", target)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		s := "go test fuzz v1\n"
+		for _, v := range vals {
+			switch v := v.(type) {
+			case []byte:
+				s += fmt.Sprintf("[]byte(%q)\n", v)
+			case uint64:
+				s += fmt.Sprintf("uint64(%d)\n", v)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed%03d", i)), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, tc := range streamCases {
+		write("FuzzStream", i, []byte(tc.body), uint64(i))
+	}
+	for i, s := range chunkSeeds {
+		write("FuzzChunkFastPath", i, []byte(s))
+	}
+	// The chunk seeds double as one-event streams.
+	for i, s := range chunkSeeds {
+		write("FuzzStream", len(streamCases)+i, []byte("data: "+s+"\n\n"), uint64(i))
+	}
+}

@@ -1,0 +1,204 @@
+package lockchat
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// splitReader returns its input in pieces, cut at the given offsets, one piece a Read.
+type splitReader struct {
+	b    []byte
+	cuts []int // increasing offsets into b
+	off  int
+}
+
+func (r *splitReader) Read(p []byte) (int, error) {
+	if r.off >= len(r.b) {
+		return 0, io.EOF
+	}
+	end := len(r.b)
+	for len(r.cuts) > 0 && r.cuts[0] <= r.off {
+		r.cuts = r.cuts[1:]
+	}
+	if len(r.cuts) > 0 {
+		end = r.cuts[0]
+	}
+	n := copy(p, r.b[r.off:end])
+	r.off += n
+	return n, nil
+}
+
+// splits returns the ways a test feeds an input: whole, cut at each single offset, and
+// one byte a read.
+func splits(n int) [][]int {
+	out := [][]int{nil}
+	for i := 1; i < n; i++ {
+		out = append(out, []int{i})
+	}
+	every := make([]int, 0, n)
+	for i := 1; i < n; i++ {
+		every = append(every, i)
+	}
+	return append(out, every)
+}
+
+type testEvent struct {
+	Type, Data, ID string
+}
+
+// readEvents runs the event reader over input cut at cuts, until the end or an error.
+func readEvents(input []byte, cuts []int, max int) ([]testEvent, int64, error) {
+	var er eventReader
+	er.reset(&splitReader{b: input, cuts: cuts}, max)
+	var evs []testEvent
+	for {
+		ev, err := er.next()
+		if err == io.EOF {
+			return evs, er.retry, nil
+		}
+		if err != nil {
+			return evs, er.retry, err
+		}
+		evs = append(evs, testEvent{Type: string(ev.typ), Data: string(ev.data), ID: string(er.lastID)})
+	}
+}
+
+func TestEventStreamRules(t *testing.T) {
+	type E = testEvent
+	cases := []struct {
+		name  string
+		in    string
+		want  []E
+		retry int64
+		err   error
+	}{
+		{"lf", "data: a\n\ndata: b\n\n", []E{{Data: "a"}, {Data: "b"}}, -1, nil},
+		{"crlf", "data: a\r\n\r\ndata: b\r\n\r\n", []E{{Data: "a"}, {Data: "b"}}, -1, nil},
+		{"cr", "data: a\r\rdata: b\r\r", []E{{Data: "a"}, {Data: "b"}}, -1, nil},
+		{"mixed line ends", "data: a\r\ndata: b\rdata: c\n\r\ndata: d\r\r", []E{{Data: "a\nb\nc"}, {Data: "d"}}, -1, nil},
+		{"bom at start", "\xEF\xBB\xBFdata: a\n\n", []E{{Data: "a"}}, -1, nil},
+		{"second bom is kept", "\xEF\xBB\xBF\xEF\xBB\xBFdata: a\n\ndata: b\n\n", []E{{Data: "b"}}, -1, nil},
+		{"one space dropped", "data:  two\n\ndata:none\n\n", []E{{Data: " two"}, {Data: "none"}}, -1, nil},
+		{"no colon is an empty field", "data\ndata\n\n", []E{{Data: "\n"}}, -1, nil},
+		{"empty data dispatches", "data:\n\n", []E{{Data: ""}}, -1, nil},
+		{"field names are case-sensitive", "Data: x\nDATA: y\ndata: z\n\n", []E{{Data: "z"}}, -1, nil},
+		{"unknown fields ignored", "foo: bar\ndata: a\nbaz\n\n", []E{{Data: "a"}}, -1, nil},
+		{"comments anywhere", ": hi\ndata: a\n: between\ndata: b\n:\n\n", []E{{Data: "a\nb"}}, -1, nil},
+		{"data lines joined", "data: {\"a\":\ndata: 1}\n\n", []E{{Data: "{\"a\":\n1}"}}, -1, nil},
+		{"dispatch only at blank line", "data: a\ndata: b\n\n", []E{{Data: "a\nb"}}, -1, nil},
+		{"event type for one event", "event: error\ndata: x\n\ndata: y\n\n", []E{{Type: "error", Data: "x"}, {Data: "y"}}, -1, nil},
+		{"event without data is dropped", "event: ping\n\ndata: y\n\n", []E{{Data: "y"}}, -1, nil},
+		{"id persists", "id: 7\ndata: a\n\ndata: b\n\nid\ndata: c\n\n", []E{{Data: "a", ID: "7"}, {Data: "b", ID: "7"}, {Data: "c"}}, -1, nil},
+		{"id with NUL ignored", "id: 1\ndata: a\n\nid: x\x00y\ndata: b\n\n", []E{{Data: "a", ID: "1"}, {Data: "b", ID: "1"}}, -1, nil},
+		{"retry digits only", "retry: 1500\ndata: a\n\nretry: 12x\n\n", []E{{Data: "a"}}, 1500, nil},
+		{"utf-8 kept whole", "data: Привет 😀\n\n", []E{{Data: "Привет 😀"}}, -1, nil},
+		{"no final blank line", "data: a\n\ndata: b\n", []E{{Data: "a"}}, -1, io.ErrUnexpectedEOF},
+		{"cut mid-line", "data: a\n\ndata: b", []E{{Data: "a"}}, -1, io.ErrUnexpectedEOF},
+		{"cut after field without data", "data: a\n\nevent: x\n", []E{{Data: "a"}}, -1, io.ErrUnexpectedEOF},
+		{"trailing blank lines", "data: a\n\n\n\n", []E{{Data: "a"}}, -1, nil},
+		{"empty body", "", nil, -1, nil},
+	}
+	for _, tc := range cases {
+		for _, cut := range splits(len(tc.in)) {
+			got, retry, err := readEvents([]byte(tc.in), cut, 1<<20)
+			if !slices.Equal(got, tc.want) || retry != tc.retry || !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
+				t.Errorf("%s, cut at %v:\n got %q retry %d err %v\nwant %q retry %d err %v",
+					tc.name, cut, got, retry, err, tc.want, tc.retry, tc.err)
+				break
+			}
+		}
+	}
+}
+
+func TestEventStreamLineLimit(t *testing.T) {
+	const max = 1 << 10
+	line := "data: " + strings.Repeat("x", max-6) + "\n\n"
+	if evs, _, err := readEvents([]byte(line), nil, max); err != nil || len(evs) != 1 {
+		t.Fatalf("a line of exactly the limit: %d events, %v", len(evs), err)
+	}
+	for _, in := range []string{
+		"data: " + strings.Repeat("x", max) + "\n\n",
+		strings.Repeat("data: "+strings.Repeat("y", 100)+"\n", 20) + "\n", // one event's data over the limit
+	} {
+		_, _, err := readEvents([]byte(in), nil, max)
+		var tooLong *LineTooLongError
+		if !errors.As(err, &tooLong) || tooLong.Limit != max || !errors.Is(err, ErrLineTooLong) {
+			t.Errorf("err = %v, want a *LineTooLongError naming %d", err, max)
+		}
+	}
+}
+
+// endless is a body made of one line that never ends.
+type endless struct{ n int64 }
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	e.n += int64(len(p))
+	return len(p), nil
+}
+
+func TestEventStreamMemoryBoundedByLimit(t *testing.T) {
+	const max = 1 << 20
+	var er eventReader
+	body := &endless{}
+	er.reset(io.MultiReader(strings.NewReader("data: "), body), max)
+	_, err := er.next()
+	if !errors.Is(err, ErrLineTooLong) {
+		t.Fatalf("err = %v, want ErrLineTooLong", err)
+	}
+	if cap(er.buf) > max+2 || body.n > 2*max {
+		t.Fatalf("buffer grew to %d bytes after reading %d, limit %d", cap(er.buf), body.n, max)
+	}
+}
+
+func TestEventStreamFiveMiBLineByDefault(t *testing.T) {
+	big := strings.Repeat("ж", 5<<20/2)
+	evs, _, err := readEvents([]byte("data: "+big+"\n\n"), nil, DefaultMaxLineSize)
+	if err != nil || len(evs) != 1 || evs[0].Data != big {
+		t.Fatalf("%d events, %v", len(evs), err)
+	}
+}
+
+func TestEventStreamDeliversWithoutReadingAhead(t *testing.T) {
+	// The reader must hand out an event as soon as its blank line is in, even when the
+	// next read would block forever (the pipe has nothing more until the event is out).
+	pr, pw := io.Pipe()
+	var er eventReader
+	er.reset(pr, 1<<20)
+	done := make(chan error, 1)
+	go func() {
+		ev, err := er.next()
+		if err == nil && string(ev.data) != "a" {
+			err = errors.New("wrong data " + string(ev.data))
+		}
+		done <- err
+	}()
+	pw.Write([]byte("data: a\r\r"))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		pw.Write([]byte("\ndata: b\n\n")) // the LF closes the CRLF begun by the last CR
+		pw.Close()
+	}()
+	ev, err := er.next()
+	if err != nil || string(ev.data) != "b" {
+		t.Fatalf("second event %q, %v", ev.data, err)
+	}
+}
+
+func TestSplitReader(t *testing.T) {
+	in := []byte("abcdef")
+	for _, cut := range splits(len(in)) {
+		got, _ := io.ReadAll(&splitReader{b: in, cuts: cut})
+		if !bytes.Equal(got, in) {
+			t.Fatalf("cut %v: %q", cut, got)
+		}
+	}
+}
