@@ -417,3 +417,34 @@ func TestCompleteReturnsPartialTextOnCut(t *testing.T) {
 		t.Fatalf("%d requests after a cut that followed tokens", n)
 	}
 }
+
+func TestTokenDeliveredBeforeNextEvent(t *testing.T) {
+	// The server writes one event and waits until the caller has the token: a client
+	// that reads ahead before yielding would deadlock here.
+	yielded := make(chan struct{})
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, `data: {"choices":[{"delta":{"content":"first"}}]}`+"\n\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-yielded:
+		case <-time.After(10 * time.Second):
+			io.WriteString(w, `data: {"choices":[{"delta":{"content":"TOO LATE"}}]}`+"\n\n")
+		}
+		io.WriteString(w, `data: {"choices":[{"delta":{"content":"second"}}]}`+"\n\ndata: [DONE]\n\n")
+	}))
+	defer ts.Close()
+	c := lockchat.New(lockchat.WithBaseURL(ts.URL))
+	var got []string
+	for tok, err := range c.Stream(context.Background(), "m", hello) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got = append(got, tok); len(got) == 1 {
+			close(yielded)
+		}
+	}
+	if !slices.Equal(got, []string{"first", "second"}) {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -47,7 +47,9 @@ func splits(n int) [][]int {
 }
 
 type testEvent struct {
-	Type, Data, ID string
+	Type string `json:"type"`
+	Data string `json:"data"`
+	ID   string `json:"id"`
 }
 
 // readEvents runs the event reader over input cut at cuts, until the end or an error.
