@@ -21,6 +21,10 @@ var ErrModelNotFound = errors.New("lockchat: model not found")
 // for longer than the idle timeout (see WithIdleTimeout).
 var ErrIdleTimeout = errors.New("lockchat: idle timeout")
 
+// ErrConnection matches (with errors.Is) a failure of the connection itself: a refused
+// dial, a connection closed before the response, a reset in the middle of the body.
+var ErrConnection = errors.New("lockchat: connection failed")
+
 // ErrLineTooLong matches (with errors.Is) a *LineTooLongError.
 var ErrLineTooLong = errors.New("lockchat: event-stream line too long")
 
@@ -131,6 +135,16 @@ func (e *APIError) retryable() bool {
 		return true
 	}
 	return false
+}
+
+// redact replaces the API key wherever the server quoted it back.
+func (e *APIError) redact(key string) {
+	if key == "" {
+		return
+	}
+	for _, f := range []*string{&e.Message, &e.Body, &e.Param, &e.Code, &e.Type} {
+		*f = strings.ReplaceAll(*f, key, "[redacted]")
+	}
 }
 
 // LineTooLongError is returned when one event-stream line, or the data of one event, is

@@ -159,6 +159,10 @@ func (c *Client) run(ctx context.Context, cfg *config, model string, messages []
 			return err
 		}
 		err := c.attempt(ctx, cfg, endpoint, payload, h, &delivered)
+		var apiErr *APIError
+		if errors.As(err, &apiErr) {
+			apiErr.redact(cfg.apiKey)
+		}
 		switch {
 		case err == nil || err == errStop:
 			return nil
@@ -203,7 +207,10 @@ func (c *Client) attempt(ctx context.Context, cfg *config, endpoint string, payl
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return readError(ctx, actx, cfg, err)
+		if err := contextError(ctx, actx, cfg); err != nil {
+			return err
+		}
+		return &transportError{err: err}
 	}
 	defer resp.Body.Close()
 	var body io.Reader = resp.Body
@@ -234,17 +241,26 @@ var errIdleCause = errors.New("idle")
 // readError explains a failed read or request: the caller's context, the idle timeout,
 // or the connection.
 func readError(ctx, actx context.Context, cfg *config, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	if context.Cause(actx) == errIdleCause {
-		return fmt.Errorf("%w: no data from the server for %v", ErrIdleTimeout, cfg.idleTimeout)
+	if err := contextError(ctx, actx, cfg); err != nil {
+		return err
 	}
 	var tooLong *LineTooLongError
 	if errors.As(err, &tooLong) || errors.Is(err, ErrMalformedStream) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return err
 	}
 	return &transportError{err: err}
+}
+
+// contextError returns the caller's context error, or the idle timeout error if the
+// attempt was cancelled for silence, or nil.
+func contextError(ctx, actx context.Context, cfg *config) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if context.Cause(actx) == errIdleCause {
+		return fmt.Errorf("%w: no data from the server for %v", ErrIdleTimeout, cfg.idleTimeout)
+	}
+	return nil
 }
 
 // consumeStream decodes an event-stream body and feeds its chunks to h.

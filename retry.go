@@ -16,8 +16,9 @@ import (
 // cut by the network. Such a failure before any output is delivered is retried.
 type transportError struct{ err error }
 
-func (e *transportError) Error() string { return "lockchat: " + e.err.Error() }
-func (e *transportError) Unwrap() error { return e.err }
+func (e *transportError) Error() string        { return "lockchat: connection failed: " + e.err.Error() }
+func (e *transportError) Unwrap() error        { return e.err }
+func (e *transportError) Is(target error) bool { return target == ErrConnection }
 
 // retryable reports whether the same request may succeed if sent again. It is asked only
 // while nothing has been delivered to the caller.
