@@ -79,43 +79,71 @@ type decodedChoice struct {
 	lo, hi  rune // lone surrogate escapes at the content's edges (see appendUnquoted)
 }
 
+// rawChoice holds the raw JSON values of one element of "choices". Content and role are
+// kept from both "delta" ([0]) and "message" ([1], a whole completion); the decoder
+// reads message only when delta is absent or null.
+type rawChoice struct {
+	index, finish  []byte
+	delta, message []byte
+	content, role  [2][]byte
+	notObject      bool // the fast path met an element, delta or message it does not read
+}
+
 // chunkDecoder turns the data of one event into a chunk. It keeps its buffers between
 // chunks, so that the common chunk costs one allocation: its content string.
 type chunkDecoder struct {
-	top     [6][]byte // indexed by kID…kUsage
-	choice  [4][]byte
-	delta   [2][]byte
-	elems   [][]byte
+	top     [6][]byte // raw values of chunkKeys, indexed by kID…kUsage
+	raws    []rawChoice
 	scratch []byte
 
 	choices []decodedChoice
 	usage   *Usage
 	apiErr  *APIError
+	tmpl    template
 	noFast  bool // tests: force the encoding/json path
 }
 
 // decode decodes one event's data. On success the results are in d.choices, d.usage and
 // d.apiErr (an error object the chunk carried), valid until the next call.
 func (d *chunkDecoder) decode(data []byte) error {
-	if !d.noFast {
-		err := d.decodeMode(data, true)
-		if err != errSlow {
-			return err
-		}
+	if d.noFast {
+		return d.decodeMode(data, false)
+	}
+	if d.tmpl.apply(d, data) {
+		return nil
+	}
+	err := d.decodeMode(data, true)
+	if err == nil {
+		d.tmpl.learn(d, data)
+		return nil
+	}
+	d.tmpl.ok = false
+	if err != errSlow {
+		return err
 	}
 	return d.decodeMode(data, false)
 }
 
+// decodeMode finds the raw values the chunk's meaning depends on, in one pass of the
+// fast scanner or with encoding/json, then interprets them the same way for both.
 func (d *chunkDecoder) decodeMode(data []byte, fast bool) error {
 	d.choices, d.usage, d.apiErr = d.choices[:0], nil, nil
-	if err := d.fields(data, chunkKeys, d.top[:], fast); err != nil {
+	clear(d.top[:])
+	d.raws = d.raws[:0]
+	var err error
+	if fast {
+		err = d.scanChunk(data)
+	} else {
+		err = d.unmarshalChunk(data)
+	}
+	if err != nil {
 		return err
 	}
-	top := d.top
+	top := &d.top
 	if !isNull(top[kError]) {
 		d.apiErr = &APIError{StatusCode: 200, InStream: true}
 		fillError(top[kError], d.apiErr)
-	} else if jsonString(top[kObject]) == "error" {
+	} else if string(top[kObject]) == `"error"` {
 		d.apiErr = &APIError{StatusCode: 200, InStream: true}
 		fillError(data, d.apiErr)
 	}
@@ -125,25 +153,8 @@ func (d *chunkDecoder) decodeMode(data []byte, fast bool) error {
 			return malformed("usage", err)
 		}
 	}
-	if isNull(top[kChoices]) {
-		return nil
-	}
-	var err error
-	if fast {
-		d.elems, err = scanArray(top[kChoices], d.elems[:0])
-	} else {
-		var elems []json.RawMessage
-		err = json.Unmarshal(top[kChoices], &elems)
-		d.elems = d.elems[:0]
-		for _, e := range elems {
-			d.elems = append(d.elems, e)
-		}
-	}
-	if err != nil {
-		return malformedOrSlow("choices", err)
-	}
-	for pos, e := range d.elems {
-		c, err := d.decodeChoice(e, pos, fast)
+	for pos := range d.raws {
+		c, err := d.interpretChoice(&d.raws[pos], pos)
 		if err != nil {
 			return err
 		}
@@ -152,37 +163,30 @@ func (d *chunkDecoder) decodeMode(data []byte, fast bool) error {
 	return nil
 }
 
-func (d *chunkDecoder) decodeChoice(raw []byte, pos int, fast bool) (decodedChoice, error) {
+func (d *chunkDecoder) interpretChoice(rc *rawChoice, pos int) (decodedChoice, error) {
 	c := decodedChoice{index: pos}
-	if err := d.fields(raw, choiceKeys, d.choice[:], fast); err != nil {
-		return c, err
+	if rc.notObject {
+		return c, errSlow
 	}
-	v := d.choice
-	if !isNull(v[kIndex]) {
-		n, err := strconv.Atoi(string(v[kIndex]))
+	if !isNull(rc.index) {
+		n, err := strconv.Atoi(string(rc.index))
 		if err != nil || n < 0 || n >= maxChoices {
-			return c, malformed("choice index", fmt.Errorf("want an integer from 0 to %d, got %s", maxChoices-1, excerpt(v[kIndex])))
+			return c, malformed("choice index", fmt.Errorf("want an integer from 0 to %d, got %s", maxChoices-1, excerpt(rc.index)))
 		}
 		c.index = n
 	}
 	var err error
-	if c.finish, err = d.stringField("finish_reason", v[kFinish]); err != nil {
+	if c.finish, err = d.stringField("finish_reason", rc.finish); err != nil {
 		return c, err
 	}
-	delta := v[kDelta]
-	if isNull(delta) {
-		delta = v[kMessage] // a whole completion, from a server that ignored "stream"
+	which := 0
+	if isNull(rc.delta) {
+		which = 1 // a whole completion, from a server that ignored "stream"
 	}
-	if isNull(delta) {
-		return c, nil
-	}
-	if err := d.fields(delta, deltaKeys, d.delta[:], fast); err != nil {
+	if c.role, err = d.stringField("role", rc.role[which]); err != nil {
 		return c, err
 	}
-	if c.role, err = d.stringField("role", d.delta[kRole]); err != nil {
-		return c, err
-	}
-	if raw := d.delta[kContent]; !isNull(raw) {
+	if raw := rc.content[which]; !isNull(raw) {
 		if raw[0] != '"' {
 			return c, malformed("content", fmt.Errorf("want a string, got %s", excerpt(raw)))
 		}
@@ -190,6 +194,212 @@ func (d *chunkDecoder) decodeChoice(raw []byte, pos int, fast bool) (decodedChoi
 		c.content = string(d.scratch)
 	}
 	return c, nil
+}
+
+// unmarshalChunk finds the raw values with encoding/json, the authority on any input.
+func (d *chunkDecoder) unmarshalChunk(data []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return malformed("chunk", err)
+	}
+	for k, name := range chunkKeys {
+		d.top[k] = m[name]
+	}
+	if isNull(d.top[kChoices]) {
+		return nil
+	}
+	var elems []json.RawMessage
+	if err := json.Unmarshal(d.top[kChoices], &elems); err != nil {
+		return malformed("choices", err)
+	}
+	for _, e := range elems {
+		var cm map[string]json.RawMessage
+		if err := json.Unmarshal(e, &cm); err != nil {
+			return malformed("choice", err)
+		}
+		rc := rawChoice{index: cm["index"], finish: cm["finish_reason"], delta: cm["delta"], message: cm["message"]}
+		which, obj := 0, rc.delta
+		if isNull(obj) {
+			which, obj = 1, rc.message
+		}
+		if !isNull(obj) {
+			var om map[string]json.RawMessage
+			if err := json.Unmarshal(obj, &om); err != nil {
+				return malformed(choiceKeys[kDelta+which], err)
+			}
+			rc.content[which], rc.role[which] = om["content"], om["role"]
+		}
+		d.raws = append(d.raws, rc)
+	}
+	return nil
+}
+
+// scanChunk finds the raw values in one pass of the fast scanner. It declines (errSlow)
+// anything encoding/json should decide: invalid JSON, escaped or repeated keys, an
+// element of choices that is not an object, deep nesting.
+func (d *chunkDecoder) scanChunk(data []byte) error {
+	s := scanner{b: data}
+	s.ws()
+	if !s.byte('{') {
+		return errSlow
+	}
+	var seen uint8
+	for first := true; ; first = false {
+		key, end := s.member(first)
+		if end {
+			break
+		}
+		k := keyIndex(key, chunkKeys)
+		if k == -2 {
+			return errSlow
+		}
+		var v []byte
+		if k == kChoices && s.peek() == '[' {
+			v = d.scanChoices(&s)
+		} else {
+			v = s.value(1)
+		}
+		if v == nil || k == kChoices && v[0] != '[' && string(v) != "null" {
+			return errSlow
+		}
+		if k >= 0 {
+			if seen&(1<<k) != 0 {
+				return errSlow // a repeated key: encoding/json decides which wins
+			}
+			seen |= 1 << k
+			d.top[k] = v
+		}
+	}
+	s.ws()
+	if s.i != len(s.b) || s.err {
+		return errSlow
+	}
+	return nil
+}
+
+// scanChoices reads the array of choices into d.raws and returns its raw value, or nil.
+func (d *chunkDecoder) scanChoices(s *scanner) []byte {
+	start := s.i
+	s.i++ // '['
+	s.ws()
+	if s.byte(']') {
+		return s.b[start:s.i]
+	}
+	for {
+		s.ws()
+		var rc rawChoice
+		if s.peek() == '{' {
+			if !d.scanChoice(s, &rc) {
+				return nil
+			}
+		} else if s.value(2) == nil {
+			return nil
+		} else {
+			rc.notObject = true
+		}
+		d.raws = append(d.raws, rc)
+		s.ws()
+		if s.byte(',') {
+			continue
+		}
+		if s.byte(']') {
+			return s.b[start:s.i]
+		}
+		return nil
+	}
+}
+
+// scanChoice reads one choice object, descending into delta and message.
+func (d *chunkDecoder) scanChoice(s *scanner, rc *rawChoice) bool {
+	s.i++ // '{'
+	var seen uint8
+	for first := true; ; first = false {
+		key, end := s.member(first)
+		if end {
+			return !s.err
+		}
+		k := keyIndex(key, choiceKeys)
+		var v []byte
+		switch {
+		case k == -2:
+			return false
+		case (k == kDelta || k == kMessage) && s.peek() == '{':
+			v = scanDelta(s, &rc.content[k-kDelta], &rc.role[k-kDelta])
+		default:
+			v = s.value(3)
+		}
+		if v == nil {
+			return false
+		}
+		if k < 0 {
+			continue
+		}
+		if seen&(1<<k) != 0 {
+			return false
+		}
+		seen |= 1 << k
+		switch k {
+		case kIndex:
+			rc.index = v
+		case kFinish:
+			rc.finish = v
+		case kDelta:
+			rc.delta = v
+		case kMessage:
+			rc.message = v
+		}
+		if (k == kDelta || k == kMessage) && v[0] != '{' && string(v) != "null" {
+			rc.notObject = true
+		}
+	}
+}
+
+// scanDelta reads a delta (or message) object's content and role and returns its raw
+// value, or nil.
+func scanDelta(s *scanner, content, role *[]byte) []byte {
+	start := s.i
+	s.i++ // '{'
+	for first := true; ; first = false {
+		key, end := s.member(first)
+		if end {
+			if s.err {
+				return nil
+			}
+			return s.b[start:s.i]
+		}
+		k := keyIndex(key, deltaKeys)
+		if k == -2 {
+			return nil
+		}
+		v := s.value(4)
+		if v == nil {
+			return nil
+		}
+		dst := content
+		if k == kRole {
+			dst = role
+		}
+		if k >= 0 {
+			if *dst != nil {
+				return nil
+			}
+			*dst = v
+		}
+	}
+}
+
+// keyIndex returns the index of key in keys, -1 for another key, and -2 for a key the
+// fast path cannot compare (it holds an escape, or the scanner failed).
+func keyIndex(key []byte, keys []string) int {
+	if key == nil {
+		return -2
+	}
+	for k, name := range keys {
+		if string(key) == name {
+			return k
+		}
+	}
+	return -1
 }
 
 // stringField decodes a field that must be a string or null. Common values are interned.
@@ -212,29 +422,6 @@ func (d *chunkDecoder) stringField(name string, raw []byte) (string, error) {
 	return string(d.scratch), nil
 }
 
-// fields finds the values of keys in the object raw: by the fast scanner, or by
-// encoding/json, which also decides every input the scanner declines.
-func (d *chunkDecoder) fields(raw []byte, keys []string, vals [][]byte, fast bool) error {
-	if fast {
-		return scanObject(raw, keys, vals)
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return malformed("chunk", err)
-	}
-	for k, name := range keys {
-		vals[k] = m[name]
-	}
-	return nil
-}
-
 func malformed(what string, err error) error {
 	return fmt.Errorf("%w: %s: %v", ErrMalformedStream, what, err)
-}
-
-func malformedOrSlow(what string, err error) error {
-	if err == errSlow {
-		return err
-	}
-	return malformed(what, err)
 }

@@ -58,6 +58,36 @@ func FuzzChunkFastPath(f *testing.F) {
 	})
 }
 
+// FuzzChunkTemplate checks the chunk template: a chunk decoded through the template of
+// the chunk before it must mean exactly what encoding/json says it means.
+func FuzzChunkTemplate(f *testing.F) {
+	for _, s := range chunkSeeds {
+		f.Add([]byte(s), []byte(`"next token"`))
+		f.Add([]byte(s), []byte(`"\ud83d"`))
+		f.Add([]byte(s), []byte(`"a" , "content": "b"`))
+		f.Add([]byte(s), []byte(`"x\"`))
+	}
+	f.Fuzz(func(t *testing.T, first, lit []byte) {
+		var dec, slow chunkDecoder
+		if dec.decode(first) != nil || !dec.tmpl.ok {
+			return
+		}
+		second := append(append(append([]byte{}, dec.tmpl.prefix...), lit...), dec.tmpl.suffix...)
+		errDec := dec.decode(second)
+		errSlow := slow.decodeMode(second, false)
+		if (errDec == nil) != (errSlow == nil) {
+			t.Fatalf("%q: template path error %v, encoding/json %v", second, errDec, errSlow)
+		}
+		if errDec != nil {
+			return
+		}
+		if !reflect.DeepEqual(dec.choices, slow.choices) || !reflect.DeepEqual(dec.usage, slow.usage) ||
+			!reflect.DeepEqual(dec.apiErr, slow.apiErr) || !sameRaw(dec.top[:], slow.top[:]) {
+			t.Fatalf("%q:\ntemplate %+v %+v %+v %q\nslow     %+v %+v %+v %q", second, dec.choices, dec.usage, dec.apiErr, dec.top, slow.choices, slow.usage, slow.apiErr, slow.top)
+		}
+	})
+}
+
 func sameRaw(a, b [][]byte) bool {
 	return slices.EqualFunc(a, b, func(x, y []byte) bool { return string(x) == string(y) })
 }
@@ -121,6 +151,7 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	}
 	for i, s := range chunkSeeds {
 		write("FuzzChunkFastPath", i, []byte(s))
+		write("FuzzChunkTemplate", i, []byte(s), []byte(`"next token"`))
 	}
 	// The chunk seeds double as one-event streams.
 	for i, s := range chunkSeeds {

@@ -18,11 +18,15 @@ var errSlow = errors.New("lockchat: fast path declined")
 const maxFastDepth = 32
 
 type scanner struct {
-	b []byte
-	i int
+	b   []byte
+	i   int
+	err bool // a syntax error was met
 }
 
 func (s *scanner) ws() {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return // the common case: compact JSON
+	}
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
@@ -33,98 +37,45 @@ func (s *scanner) ws() {
 	}
 }
 
-// object finds the values of keys in the object that is the whole of b: vals[k] is the
-// raw value of keys[k], or nil when the key is absent.
-func scanObject(b []byte, keys []string, vals [][]byte) error {
-	clear(vals)
-	s := scanner{b: b}
+// member moves to the next member of an object whose '{' was read, and returns its key
+// without quotes, positioned at the value. At the object's '}' it returns end. On a
+// syntax error, or a key with an escape, it sets s.err and returns a nil key (end is
+// true on a syntax error).
+func (s *scanner) member(first bool) (key []byte, end bool) {
 	s.ws()
-	if !s.byte('{') {
-		return errSlow
-	}
-	if err := s.members(keys, vals, 0); err != nil {
-		return err
-	}
-	s.ws()
-	if s.i != len(s.b) {
-		return errSlow
-	}
-	return nil
-}
-
-// members scans an object's members after its '{', through its '}'.
-func (s *scanner) members(keys []string, vals [][]byte, depth int) error {
-	s.ws()
-	if s.byte('}') {
-		return nil
-	}
-	for {
-		s.ws()
-		key, esc := s.str()
-		if key == nil || esc {
-			return errSlow
-		}
-		key = key[1 : len(key)-1]
-		s.ws()
-		if !s.byte(':') {
-			return errSlow
-		}
-		s.ws()
-		v := s.value(depth + 1)
-		if v == nil {
-			return errSlow
-		}
-		for k, name := range keys {
-			if string(key) == name {
-				if vals[k] != nil {
-					return errSlow // a repeated key: encoding/json decides which wins
-				}
-				vals[k] = v
-				break
-			}
-		}
-		s.ws()
-		if s.byte(',') {
-			continue
-		}
+	if first {
 		if s.byte('}') {
-			return nil
+			return nil, true
 		}
-		return errSlow
+	} else if !s.byte(',') {
+		if !s.byte('}') {
+			s.err = true
+		}
+		return nil, true
 	}
+	s.ws()
+	q, esc := s.str()
+	if q == nil {
+		s.err = true
+		return nil, true
+	}
+	s.ws()
+	if !s.byte(':') {
+		s.err = true
+		return nil, true
+	}
+	s.ws()
+	if esc {
+		return nil, false
+	}
+	return q[1 : len(q)-1], false
 }
 
-// scanArray appends the raw elements of the array that is the whole of b to elems.
-func scanArray(b []byte, elems [][]byte) ([][]byte, error) {
-	s := scanner{b: b}
-	s.ws()
-	if !s.byte('[') {
-		return elems, errSlow
+func (s *scanner) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
 	}
-	s.ws()
-	if !s.byte(']') {
-		for {
-			s.ws()
-			v := s.value(1)
-			if v == nil {
-				return elems, errSlow
-			}
-			elems = append(elems, v)
-			s.ws()
-			if s.byte(',') {
-				continue
-			}
-			if s.byte(']') {
-				break
-			}
-			return elems, errSlow
-		}
-	}
-	s.ws()
-	if s.i != len(s.b) {
-		return elems, errSlow
-	}
-	return elems, nil
+	return 0
 }
 
 func (s *scanner) byte(c byte) bool {
@@ -147,8 +98,18 @@ func (s *scanner) value(depth int) []byte {
 		return v
 	case c == '{':
 		s.i++
-		if s.members(nil, nil, depth) != nil {
-			return nil
+		for first := true; ; first = false {
+			key, end := s.member(first)
+			if end {
+				if s.err {
+					return nil
+				}
+				break
+			}
+			_ = key // a key with an escape is fine when the value is skipped
+			if s.value(depth+1) == nil {
+				return nil
+			}
 		}
 	case c == '[':
 		s.i++
@@ -231,36 +192,50 @@ func (s *scanner) str() ([]byte, bool) {
 	}
 	start := s.i - 1
 	esc := false
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			s.i++
-			return s.b[start:s.i], esc
-		case c == '\\':
+	b := s.b
+	i := s.i
+	for {
+		for i < len(b) && plain[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			s.i = i
+			return nil, false
+		}
+		switch b[i] {
+		case '"':
+			s.i = i + 1
+			return b[start : i+1], esc
+		case '\\':
 			esc = true
-			if s.i+1 >= len(s.b) {
+			if i+1 >= len(b) {
 				return nil, false
 			}
-			switch s.b[s.i+1] {
+			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.i += 2
+				i += 2
 			case 'u':
-				if s.i+6 > len(s.b) || !isHex4(s.b[s.i+2:s.i+6]) {
+				if i+6 > len(b) || !isHex4(b[i+2:i+6]) {
 					return nil, false
 				}
-				s.i += 6
+				i += 6
 			default:
 				return nil, false
 			}
-		case c < 0x20:
+		default: // a control character
 			return nil, false
-		default:
-			s.i++
 		}
 	}
-	return nil, false
 }
+
+// plain[c] is true for the bytes a JSON string holds as they are: all but the quote,
+// the backslash and control characters.
+var plain = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 0x20 && c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isHex4(b []byte) bool {
 	for _, c := range b[:4] {

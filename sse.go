@@ -85,24 +85,61 @@ func (er *eventReader) next() (event, error) {
 			er.typ = er.typ[:0]
 			return ev, nil
 		}
-		if err := er.field(line); err != nil {
+		if line[0] == ':' {
+			continue // a comment
+		}
+		name, value := splitField(line)
+		if !er.hasData && string(name) == "data" && er.blankNext() {
+			// The common event, one data line and its blank line already read: hand out
+			// the value where it lies, without copying it.
+			ev := event{typ: er.typ, data: value}
+			er.typ = er.typ[:0]
+			return ev, nil
+		}
+		if err := er.field(name, value); err != nil {
 			return event{}, err
 		}
 	}
 }
 
-// field interprets one non-blank line.
-func (er *eventReader) field(line []byte) error {
-	if line[0] == ':' {
-		return nil
+// blankNext consumes a blank line if one is already in the buffer right after the line
+// just read, and reports whether it did.
+func (er *eventReader) blankNext() bool {
+	if er.skipLF || er.start >= er.end {
+		return false
 	}
-	name, value := line, []byte(nil)
-	if i := bytes.IndexByte(line, ':'); i >= 0 {
-		name, value = line[:i], line[i+1:]
-		if len(value) > 0 && value[0] == ' ' {
-			value = value[1:]
+	switch er.buf[er.start] {
+	case '\n':
+		er.start++
+	case '\r':
+		er.start++
+		if er.start == er.end {
+			er.skipLF = true
+		} else if er.buf[er.start] == '\n' {
+			er.start++
 		}
+	default:
+		return false
 	}
+	return true
+}
+
+// splitField splits a line into its field name and value: the value follows the first
+// colon, less one leading space; a line without a colon is a name with an empty value.
+func splitField(line []byte) (name, value []byte) {
+	i := bytes.IndexByte(line, ':')
+	if i < 0 {
+		return line, nil
+	}
+	name, value = line[:i], line[i+1:]
+	if len(value) > 0 && value[0] == ' ' {
+		value = value[1:]
+	}
+	return name, value
+}
+
+// field interprets one field of the event being built.
+func (er *eventReader) field(name, value []byte) error {
 	switch string(name) {
 	case "data":
 		if len(er.data)+len(value)+1 > er.max {
@@ -159,6 +196,9 @@ func (er *eventReader) line() ([]byte, error) {
 		if er.bomDone && !er.skipLF {
 			b := er.buf[er.start:er.end]
 			if i := lineEnd(b, er.scanned); i >= 0 {
+				if i > er.max {
+					return nil, &LineTooLongError{Limit: er.max}
+				}
 				line := b[:i]
 				er.start += i + 1
 				er.scanned = 0

@@ -28,6 +28,7 @@ type chunkStream struct {
 
 func (s *chunkStream) reset(body io.Reader, maxLine int) {
 	s.events.reset(body, maxLine)
+	s.dec.tmpl.ok = false
 	s.done, s.finished, s.unfinished, s.flushed = false, false, 0, false
 	s.state = s.state[:0]
 	s.pending = nil
@@ -104,7 +105,7 @@ func (s *chunkStream) track() {
 				s.unfinished--
 			}
 		}
-		if c.lo != 0 || c.hi != 0 || s.pending[c.index] != 0 {
+		if c.lo != 0 || c.hi != 0 || len(s.pending) > 0 && s.pending[c.index] != 0 {
 			s.joinSurrogates(c)
 		}
 	}

@@ -1,0 +1,222 @@
+package benchmarks
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lockchat/lockchat"
+)
+
+// memTransport answers every request with a prepared body: it isolates decoding.
+type memTransport struct{ body []byte }
+
+func (t memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+	}
+	return &http.Response{
+		StatusCode: 200, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:  http.Header{"Content-Type": {"text/event-stream"}},
+		Body:    io.NopCloser(bytes.NewReader(t.body)),
+		Request: r, ContentLength: -1,
+	}, nil
+}
+
+// loopbackServer streams a body over real TCP, flushing after every flushEvery events.
+func loopbackServer(body []byte, flushEvery int) (*httptest.Server, *atomic.Int64) {
+	var conns atomic.Int64
+	events := bytes.SplitAfter(body, []byte("\n\n"))
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		f := w.(http.Flusher)
+		for i, ev := range events {
+			w.Write(ev)
+			if (i+1)%flushEvery == 0 {
+				f.Flush()
+			}
+		}
+	}))
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	ts.Start()
+	return ts, &conns
+}
+
+// measure runs one client over one stream b.N times and reports per-token figures.
+func measure(b *testing.B, c client, hc *http.Client, base string, w Workload) {
+	ctx := context.Background()
+	if err := c.run(ctx, hc, base, w.Text); err != nil { // warm up, and check once
+		b.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for range b.N {
+		if err := c.run(ctx, hc, base, w.Text); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	tokens := float64(b.N) * float64(w.Tokens)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/tokens, "ns/token")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/tokens, "B/token")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/tokens, "allocs/token")
+}
+
+// BenchmarkMemory decodes prepared bytes through an in-memory RoundTripper.
+func BenchmarkMemory(b *testing.B) {
+	for _, w := range Workloads {
+		for _, c := range clients {
+			b.Run(fmt.Sprintf("%s/%s", w.Name, c.name), func(b *testing.B) {
+				hc := &http.Client{Transport: memTransport{body: w.Body}}
+				measure(b, c, hc, "http://memory.invalid/v1", w)
+			})
+		}
+	}
+}
+
+// BenchmarkLoopback streams over TCP on 127.0.0.1, flushing after every event and after
+// every 64 events.
+func BenchmarkLoopback(b *testing.B) {
+	w := Workloads[0]
+	for _, flush := range []int{1, 64} {
+		ts, _ := loopbackServer(w.Body, flush)
+		for _, c := range clients {
+			b.Run(fmt.Sprintf("flush%d/%s", flush, c.name), func(b *testing.B) {
+				tr := http.DefaultTransport.(*http.Transport).Clone()
+				defer tr.CloseIdleConnections()
+				measure(b, c, &http.Client{Transport: tr}, ts.URL+"/v1", w)
+			})
+		}
+		ts.Close()
+	}
+}
+
+// BenchmarkPeakHeap streams the 10k and the 100k workloads over loopback and reports the
+// highest heap in use while streaming: it must not grow with the stream's length.
+func BenchmarkPeakHeap(b *testing.B) {
+	for _, w := range Workloads[:2] {
+		b.Run(w.Name+"/lockchat", func(b *testing.B) {
+			ts, _ := loopbackServer(w.Body, 64)
+			defer ts.Close()
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			defer tr.CloseIdleConnections()
+			hc := &http.Client{Transport: tr}
+			runtime.GC()
+			var base runtime.MemStats
+			runtime.ReadMemStats(&base)
+			peak := sampleHeap(func() {
+				for range b.N {
+					if err := clients[0].run(context.Background(), hc, ts.URL+"/v1", w.Text); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.ReportMetric(float64(peak)/1024, "peak-heap-KiB")
+		})
+	}
+}
+
+// sampleHeap runs f and returns the largest HeapInuse seen while it ran.
+func sampleHeap(f func()) uint64 {
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	f()
+	close(stop)
+	wg.Wait()
+	return peak.Load()
+}
+
+// BenchmarkConnections runs 1,000 sequential short streams per op and reports how many
+// TCP connections they opened beyond the first.
+func BenchmarkConnections(b *testing.B) {
+	w := Generate("small", 20, true)
+	for _, c := range clients[:3] {
+		b.Run(c.name, func(b *testing.B) {
+			ts, conns := loopbackServer(w.Body, 1)
+			defer ts.Close()
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			defer tr.CloseIdleConnections()
+			hc := &http.Client{Transport: tr}
+			for range b.N {
+				for range 1000 {
+					if err := c.run(context.Background(), hc, ts.URL+"/v1", w.Text); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(conns.Load()-1)/float64(b.N), "new-conns/1000-streams")
+		})
+	}
+}
+
+// BenchmarkConcurrentStreams runs 1,000 concurrent lockchat streams of 200 tokens against
+// one loopback server and reports the heap each stream holds at the peak.
+func BenchmarkConcurrentStreams(b *testing.B) {
+	const streams = 1000
+	w := Generate("200", 200, true)
+	ts, _ := loopbackServer(w.Body, 1)
+	defer ts.Close()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = streams
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr}
+	c := lockchat.New(lockchat.WithBaseURL(ts.URL+"/v1"), lockchat.WithHTTPClient(hc))
+	_ = c
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	var failed atomic.Int64
+	peak := sampleHeap(func() {
+		for range b.N {
+			var wg sync.WaitGroup
+			for range streams {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if err := clients[0].run(context.Background(), hc, ts.URL+"/v1", w.Text); err != nil {
+						failed.Add(1)
+					}
+				}()
+			}
+			wg.Wait()
+		}
+	})
+	if failed.Load() > 0 {
+		b.Fatalf("%d streams failed", failed.Load())
+	}
+	b.ReportMetric(float64(peak-min(peak, base.HeapInuse))/streams/1024, "peak-heap-KiB/stream")
+}
