@@ -137,15 +137,32 @@ func (e *APIError) retryable() bool {
 	return false
 }
 
-// redact replaces the API key wherever the server quoted it back.
-func (e *APIError) redact(key string) {
-	if key == "" {
-		return
+// redact keeps the API key out of err: out of the fields of an *APIError whose server
+// quoted it back, and out of the text of any other error.
+func redact(err error, key string) error {
+	if err == nil || key == "" {
+		return err
 	}
-	for _, f := range []*string{&e.Message, &e.Body, &e.Param, &e.Code, &e.Type} {
-		*f = strings.ReplaceAll(*f, key, "[redacted]")
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		for _, f := range []*string{&apiErr.Message, &apiErr.Body, &apiErr.Param, &apiErr.Code, &apiErr.Type} {
+			*f = strings.ReplaceAll(*f, key, "[redacted]")
+		}
 	}
+	if strings.Contains(err.Error(), key) {
+		return &redactedError{err: err, key: key}
+	}
+	return err
 }
+
+// redactedError is an error whose text quoted the API key.
+type redactedError struct {
+	err error
+	key string
+}
+
+func (e *redactedError) Error() string { return strings.ReplaceAll(e.err.Error(), e.key, "[redacted]") }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // LineTooLongError is returned when one event-stream line, or the data of one event, is
 // longer than the limit set with WithMaxLineSize. Nothing is truncated: the call fails.

@@ -158,11 +158,7 @@ func (c *Client) run(ctx context.Context, cfg *config, model string, messages []
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := c.attempt(ctx, cfg, endpoint, payload, h, &delivered)
-		var apiErr *APIError
-		if errors.As(err, &apiErr) {
-			apiErr.redact(cfg.apiKey)
-		}
+		err := redact(c.attempt(ctx, cfg, endpoint, payload, h, &delivered), cfg.apiKey)
 		switch {
 		case err == nil || err == errStop:
 			return nil

@@ -615,3 +615,30 @@ func TestMalformedDataExcerptIsBounded(t *testing.T) {
 		t.Fatalf("err (%d bytes) = %.300v", len(err.Error()), err)
 	}
 }
+
+func TestKeyNeverInErrorsOrLogs(t *testing.T) {
+	replies := map[string]lockchattest.Reply{
+		"model not found":       {ModelNotFound: 10},
+		"model not found event": {ModelNotFound: 10, ModelNotFoundInStream: true},
+		"400":                   {Status: 400, Error: lockchattest.ErrorBody{Message: "bad"}},
+		"cut":                   {Tokens: []string{"a", "b"}, CutAfter: 1},
+		"malformed":             {Raw: []string{"data: {" + secretKey + "\n\n"}},
+		"error event":           {Raw: []string{"event: error\ndata: key " + secretKey + " rejected\n\n"}},
+		"html":                  {Raw: []string{"<html>" + secretKey + "</html>"}, ContentType: "text/html"},
+	}
+	for name, reply := range replies {
+		srv := lockchattest.NewServer(reply)
+		var logs logBuffer
+		c := lockchat.New(lockchat.WithBaseURL(srv.URL), fast, lockchat.WithAPIKey(secretKey),
+			lockchat.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		_, err := c.Complete(context.Background(), "m", hello)
+		srv.Close()
+		if err == nil {
+			t.Errorf("%s: no error", name)
+			continue
+		}
+		if strings.Contains(err.Error()+logs.String(), "RECOGNISABLE") {
+			t.Errorf("%s: the API key leaked:\n%v\n%s", name, err, logs.String())
+		}
+	}
+}
