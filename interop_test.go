@@ -72,6 +72,17 @@ func (ignoreStream) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
+// retryingClient retries once, at once; streamed false makes the server answer with one
+// JSON body.
+func retryingClient(base string, streamed bool) *lockchat.Client {
+	hc := http.DefaultClient
+	if !streamed {
+		hc = &http.Client{Transport: ignoreStream{}}
+	}
+	return lockchat.New(lockchat.WithBaseURL(base), lockchat.WithHTTPClient(hc), lockchat.WithMaxRetries(1),
+		lockchat.WithRetryDelay(time.Millisecond, time.Millisecond))
+}
+
 const interopPrompt = "Привет! Как дела? 😀 👩‍💻 ёлка «ок» 🚀"
 
 func TestInteropStreamedReply(t *testing.T) {
@@ -136,12 +147,7 @@ func TestInteropUnknownModel(t *testing.T) {
 	base := mockLLM(t)
 	const msg = "The model `no-such-model` does not exist or you do not have access to it."
 	for _, streamed := range []bool{true, false} {
-		hc := http.DefaultClient
-		if !streamed {
-			hc = &http.Client{Transport: ignoreStream{}}
-		}
-		c := lockchat.New(lockchat.WithBaseURL(base), lockchat.WithHTTPClient(hc), lockchat.WithMaxRetries(1),
-			lockchat.WithRetryDelay(time.Millisecond, time.Millisecond))
+		c := retryingClient(base, streamed)
 		_, err := c.Complete(context.Background(), "no-such-model", hello)
 		var apiErr *lockchat.APIError
 		if !errors.Is(err, lockchat.ErrModelNotFound) || !errors.As(err, &apiErr) || apiErr.Message != msg {
@@ -167,12 +173,7 @@ func TestInteropServerError(t *testing.T) {
 	base := mockLLM(t)
 	const msg = "The server had an error while processing your request."
 	for _, streamed := range []bool{true, false} {
-		hc := http.DefaultClient
-		if !streamed {
-			hc = &http.Client{Transport: ignoreStream{}}
-		}
-		c := lockchat.New(lockchat.WithBaseURL(base), lockchat.WithHTTPClient(hc), lockchat.WithMaxRetries(1),
-			lockchat.WithRetryDelay(time.Millisecond, time.Millisecond))
+		c := retryingClient(base, streamed)
 		_, err := c.Complete(context.Background(), "gpt-4", []lockchat.Message{{Role: "user", Content: "please error-500"}})
 		var apiErr *lockchat.APIError
 		if !errors.As(err, &apiErr) || apiErr.Message != msg || apiErr.Type != "server_error" ||
