@@ -2,9 +2,13 @@ package lockchat
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"sync"
+	"time"
 	"unicode/utf16"
 )
 
@@ -151,3 +155,86 @@ func eventError(data []byte) error {
 
 // streamPool recycles decoders and their buffers between calls.
 var streamPool = sync.Pool{New: func() any { return new(chunkStream) }}
+
+// consumeStream decodes an event-stream body and feeds its chunks to h.
+func consumeStream(ctx, actx context.Context, cfg *config, body io.Reader, h handler, delivered *int, cancel context.CancelCauseFunc) error {
+	s := streamPool.Get().(*chunkStream)
+	defer streamPool.Put(s)
+	s.reset(body, cfg.maxLineSize)
+	defer s.reset(nil, cfg.maxLineSize)
+	for {
+		err := s.next()
+		if err == io.EOF {
+			if s.done && s.events.err == nil {
+				drain(body, cancel)
+			}
+			return nil
+		}
+		if err != nil {
+			var apiErr *APIError
+			if errors.As(err, &apiErr) {
+				return err
+			}
+			return readError(ctx, actx, cfg, err)
+		}
+		n, more := h(&s.dec)
+		*delivered += n
+		if !more {
+			return errStop
+		}
+		if s.dec.apiErr != nil {
+			return s.dec.apiErr
+		}
+	}
+}
+
+// drain reads what little may follow [DONE] (the end of a chunked body), so that the
+// connection can be reused, but never waits long for a server that keeps it open.
+func drain(body io.Reader, cancel context.CancelCauseFunc) {
+	t := time.AfterFunc(drainTimeout, func() { cancel(errDrainCause) })
+	defer t.Stop()
+	var buf [512]byte
+	for range drainLimit / len(buf) {
+		if _, err := body.Read(buf[:]); err != nil {
+			return
+		}
+	}
+}
+
+const (
+	drainTimeout = 50 * time.Millisecond
+	drainLimit   = 4 << 10
+)
+
+var errDrainCause = errors.New("drained")
+
+// consumeJSON handles a 2xx application/json body: an error object, or a whole
+// completion from a server that ignored "stream": true.
+func consumeJSON(ctx, actx context.Context, cfg *config, resp *http.Response, body io.Reader, h handler, delivered *int) error {
+	b, err := io.ReadAll(io.LimitReader(body, int64(cfg.maxLineSize)+1))
+	if err != nil {
+		return readError(ctx, actx, cfg, err)
+	}
+	if len(b) > cfg.maxLineSize {
+		return &LineTooLongError{Limit: cfg.maxLineSize}
+	}
+	apiErr := &APIError{StatusCode: resp.StatusCode}
+	if parseErrorBody(b, apiErr) {
+		return apiErr
+	}
+	var s chunkStream
+	if err := s.dec.decode(b); err != nil {
+		return fmt.Errorf("%w (body %q)", err, excerpt(b))
+	}
+	s.track()
+	for {
+		n, more := h(&s.dec)
+		*delivered += n
+		if !more {
+			return errStop
+		}
+		if s.end() == io.EOF {
+			return nil
+		}
+	}
+}
