@@ -349,7 +349,7 @@ func TestDeadlineAfterTokens(t *testing.T) {
 		`data: {"choices":[{"delta":{"content":"a"}}]}` + "\n\n",
 	}, KeepOpen: true})
 	c := lockchat.New(lockchat.WithBaseURL(srv.URL))
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	got, err := c.Complete(ctx, "m", hello)
 	var interrupted *lockchat.InterruptedError

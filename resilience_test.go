@@ -278,7 +278,7 @@ func TestIdleTimeout(t *testing.T) {
 		}))
 		hc, tr := ownClient()
 		c := lockchat.New(lockchat.WithBaseURL(ts.URL), fast, lockchat.WithHTTPClient(hc),
-			lockchat.WithIdleTimeout(50*time.Millisecond), lockchat.WithMaxRetries(1))
+			lockchat.WithIdleTimeout(250*time.Millisecond), lockchat.WithMaxRetries(1))
 		got, err := c.Complete(context.Background(), "m", hello)
 		tr.CloseIdleConnections()
 		ts.Close()
