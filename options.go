@@ -132,10 +132,11 @@ func WithRetryDelay(first, max time.Duration) Option {
 	return func(c *config) { c.retryDelay, c.maxRetryDelay = first, max }
 }
 
-// WithIdleTimeout sets the longest silence allowed: no byte received while waiting for
-// the response headers or between two reads of the body. When it passes the call fails
-// with an error matching ErrIdleTimeout. 0 disables it. The default is
-// DefaultIdleTimeout. The overall deadline is the caller's context.
+// WithIdleTimeout sets the longest silence allowed from the server: no byte received
+// while waiting for the response headers or between two reads of the body. Time the
+// caller spends in its loop body does not count. When it passes the call fails with an
+// error matching ErrIdleTimeout (retried if nothing was delivered yet). 0 disables it.
+// The default is DefaultIdleTimeout. The overall deadline is the caller's context.
 func WithIdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTimeout = d } }
 
 // WithMaxLineSize sets the longest event-stream line, and the largest event, the decoder

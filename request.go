@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,10 +21,11 @@ import (
 func (c *Client) attempt(ctx context.Context, cfg *config, endpoint string, payload []byte, h handler, delivered *int) error {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	var idle *time.Timer
+	var idle *watchdog
 	if cfg.idleTimeout > 0 {
-		idle = time.AfterFunc(cfg.idleTimeout, func() { cancel(errIdleCause) })
-		defer idle.Stop()
+		idle = newWatchdog(cfg.idleTimeout, cancel)
+		defer idle.stop()
+		h = idle.watch(h)
 	}
 	req, err := newRequest(actx, cfg, endpoint, payload)
 	if err != nil {
@@ -43,7 +45,7 @@ func (c *Client) attempt(ctx context.Context, cfg *config, endpoint string, payl
 	defer resp.Body.Close()
 	var body io.Reader = resp.Body
 	if idle != nil {
-		body = &idleReader{r: resp.Body, t: idle, d: cfg.idleTimeout}
+		body = &idleReader{r: resp.Body, w: idle}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return statusError(ctx, actx, cfg, resp, body)
@@ -105,17 +107,64 @@ func statusError(ctx, actx context.Context, cfg *config, resp *http.Response, bo
 	return e
 }
 
-// idleReader restarts the idle timer whenever bytes arrive.
+// watchdog cancels an attempt once the server has been silent for its duration: no
+// byte before the headers or between reads of the body. Time the caller spends in its
+// loop body is not the server's silence: while a chunk is with the caller, and for a
+// full period after, the watchdog waits.
+type watchdog struct {
+	d        time.Duration
+	start    time.Time
+	t        *time.Timer
+	cancel   context.CancelCauseFunc
+	lastRead atomic.Int64 // time of the last byte received, since start
+	busy     atomic.Bool  // a chunk is with the caller
+	handed   atomic.Int64 // chunks handed to the caller so far
+	seen     atomic.Int64 // handed, as the timer last saw it
+}
+
+func newWatchdog(d time.Duration, cancel context.CancelCauseFunc) *watchdog {
+	w := &watchdog{d: d, start: time.Now(), cancel: cancel}
+	w.t = time.AfterFunc(d, w.fire)
+	return w
+}
+
+// fire runs when the timer expires: it cancels the attempt, or sets the timer again if
+// the server or the caller was active meanwhile.
+func (w *watchdog) fire() {
+	if w.busy.Load() || w.seen.Swap(w.handed.Load()) != w.handed.Load() {
+		w.t.Reset(w.d)
+		return
+	}
+	if silent := time.Since(w.start) - time.Duration(w.lastRead.Load()); silent < w.d {
+		w.t.Reset(w.d - silent)
+		return
+	}
+	w.cancel(errIdleCause)
+}
+
+func (w *watchdog) stop() { w.t.Stop() }
+
+// watch wraps h so that the time the caller spends with a chunk does not count.
+func (w *watchdog) watch(h handler) handler {
+	return func(d *chunkDecoder) (int, bool) {
+		w.busy.Store(true)
+		n, more := h(d)
+		w.handed.Add(1)
+		w.busy.Store(false)
+		return n, more
+	}
+}
+
+// idleReader tells the watchdog whenever bytes arrive.
 type idleReader struct {
 	r io.Reader
-	t *time.Timer
-	d time.Duration
+	w *watchdog
 }
 
 func (r *idleReader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
 	if n > 0 {
-		r.t.Reset(r.d)
+		r.w.lastRead.Store(int64(time.Since(r.w.start)))
 	}
 	return n, err
 }

@@ -642,3 +642,22 @@ func TestKeyNeverInErrorsOrLogs(t *testing.T) {
 		}
 	}
 }
+
+func TestSlowCallerIsNotIdle(t *testing.T) {
+	// The server sends a token every 10 ms; the caller takes three idle periods over each.
+	// The silence is the caller's, not the server's: no idle timeout.
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"a", "b", "c"}, Delay: 10 * time.Millisecond})
+	defer srv.Close()
+	c := lockchat.New(lockchat.WithBaseURL(srv.URL), lockchat.WithIdleTimeout(50*time.Millisecond))
+	var got []string
+	for tok, err := range c.Stream(context.Background(), "m", hello) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, tok)
+		time.Sleep(150 * time.Millisecond)
+	}
+	if strings.Join(got, "") != "abc" {
+		t.Fatalf("got %q", got)
+	}
+}
