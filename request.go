@@ -120,6 +120,7 @@ type watchdog struct {
 	busy     atomic.Bool  // a chunk is with the caller
 	handed   atomic.Int64 // chunks handed to the caller so far
 	seen     atomic.Int64 // handed, as the timer last saw it
+	stopped  atomic.Bool
 }
 
 func newWatchdog(d time.Duration, cancel context.CancelCauseFunc) *watchdog {
@@ -131,6 +132,9 @@ func newWatchdog(d time.Duration, cancel context.CancelCauseFunc) *watchdog {
 // fire runs when the timer expires: it cancels the attempt, or sets the timer again if
 // the server or the caller was active meanwhile.
 func (w *watchdog) fire() {
+	if w.stopped.Load() {
+		return // the attempt is over: set no timer again
+	}
 	if w.busy.Load() || w.seen.Swap(w.handed.Load()) != w.handed.Load() {
 		w.t.Reset(w.d)
 		return
@@ -142,7 +146,10 @@ func (w *watchdog) fire() {
 	w.cancel(errIdleCause)
 }
 
-func (w *watchdog) stop() { w.t.Stop() }
+func (w *watchdog) stop() {
+	w.stopped.Store(true)
+	w.t.Stop()
+}
 
 // watch wraps h so that the time the caller spends with a chunk does not count.
 func (w *watchdog) watch(h handler) handler {
