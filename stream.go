@@ -43,6 +43,9 @@ func (s *chunkStream) reset(body io.Reader, maxLine int) {
 // it opened. The chunk may carry an error object (s.dec.apiErr), to be reported after its
 // content.
 func (s *chunkStream) next() error {
+	if s.done {
+		return s.end() // nothing after [DONE] is read
+	}
 	for {
 		ev, err := s.events.next()
 		if err != nil {
