@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 	"unicode/utf16"
@@ -87,7 +89,7 @@ func (s *chunkStream) end() error {
 	}
 	s.flushed = true
 	s.dec.choices, s.dec.usage, s.dec.apiErr = s.dec.choices[:0], nil, nil
-	for idx := range s.pending {
+	for _, idx := range slices.Sorted(maps.Keys(s.pending)) {
 		s.dec.choices = append(s.dec.choices, decodedChoice{index: idx, content: "\uFFFD"})
 	}
 	s.pending = nil
