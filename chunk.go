@@ -100,15 +100,11 @@ type chunkDecoder struct {
 	usage   *Usage
 	apiErr  *APIError
 	tmpl    template
-	noFast  bool // tests: force the encoding/json path
 }
 
 // decode decodes one event's data. On success the results are in d.choices, d.usage and
 // d.apiErr (an error object the chunk carried), valid until the next call.
 func (d *chunkDecoder) decode(data []byte) error {
-	if d.noFast {
-		return d.decodeMode(data, false)
-	}
 	if d.tmpl.apply(d, data) {
 		return nil
 	}

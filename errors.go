@@ -242,17 +242,21 @@ func fillError(raw []byte, e *APIError) {
 		e.Param = jsonText(obj.Param)
 		return
 	}
-	if s, err := unquoteJSON(raw); err == nil {
-		e.Message = s
-		return
-	}
-	e.Message = excerpt(raw)
+	e.Message = textOf(raw)
 }
 
-// jsonText returns a JSON string's value, a number's or boolean's text, and "" for null,
-// absent or structured values.
+// textOf returns raw's value if it is a JSON string, else a bounded excerpt of raw.
+func textOf(raw []byte) string {
+	if s, err := unquoteJSON(raw); err == nil {
+		return s
+	}
+	return excerpt(raw)
+}
+
+// jsonText returns a JSON string's value, a number's or boolean's text, a bounded
+// excerpt of an object or array, and "" for null or absent values.
 func jsonText(raw json.RawMessage) string {
-	if len(raw) == 0 || isNull(raw) {
+	if isNull(raw) {
 		return ""
 	}
 	switch raw[0] {

@@ -30,9 +30,8 @@ type eventReader struct {
 	bomDone bool
 
 	// The event being built.
-	data    []byte
-	hasData bool
-	typ     []byte
+	data []byte // the data fields so far, each followed by "\n"
+	typ  []byte
 
 	// LastID and Retry persist across events, as the standard says; the chat stream does
 	// not use them, but they are parsed so that the decoder's state is the standard's.
@@ -67,21 +66,18 @@ func (er *eventReader) next() (event, error) {
 	for {
 		line, err := er.line()
 		if err != nil {
-			if err == io.EOF && (er.hasData || len(er.typ) > 0) {
+			if err == io.EOF && (len(er.data) > 0 || len(er.typ) > 0) {
 				err = io.ErrUnexpectedEOF
 			}
 			return event{}, err
 		}
 		if len(line) == 0 {
-			if !er.hasData {
+			if len(er.data) == 0 {
 				er.typ = er.typ[:0]
 				continue
 			}
-			ev := event{typ: er.typ, data: er.data}
-			if n := len(ev.data); n > 0 && ev.data[n-1] == '\n' {
-				ev.data = ev.data[:n-1]
-			}
-			er.data, er.hasData = er.data[:0], false
+			ev := event{typ: er.typ, data: er.data[:len(er.data)-1]} // less the last "\n"
+			er.data = er.data[:0]
 			er.typ = er.typ[:0]
 			return ev, nil
 		}
@@ -89,7 +85,7 @@ func (er *eventReader) next() (event, error) {
 			continue // a comment
 		}
 		name, value := splitField(line)
-		if !er.hasData && string(name) == "data" && er.blankNext() {
+		if len(er.data) == 0 && string(name) == "data" && er.blankNext() {
 			// The common event, one data line and its blank line already read: hand out
 			// the value where it lies, without copying it.
 			ev := event{typ: er.typ, data: value}
@@ -147,7 +143,6 @@ func (er *eventReader) field(name, value []byte) error {
 		}
 		er.data = append(er.data, value...)
 		er.data = append(er.data, '\n')
-		er.hasData = true
 	case "event":
 		er.typ = append(er.typ[:0], value...)
 	case "id":

@@ -149,11 +149,7 @@ func (s *chunkStream) joinSurrogates(c *decodedChoice) {
 func eventError(data []byte) error {
 	e := &APIError{StatusCode: 200, InStream: true}
 	if !parseErrorBody(data, e) {
-		if s, err := unquoteJSON(data); err == nil {
-			e.Message = s
-		} else {
-			e.Message = excerpt(data)
-		}
+		e.Message = textOf(data)
 	}
 	return e
 }

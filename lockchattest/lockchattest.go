@@ -231,12 +231,19 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, model string, re
 		}
 		return true
 	}
-	chunk := func(delta map[string]any, finish any) string {
-		return "data: " + mustJSON(map[string]any{
+	// event is one chunk event: the fields every chunk carries, plus choices and usage.
+	event := func(choices []any, usage *lockchat.Usage) string {
+		ch := map[string]any{
 			"id": "chatcmpl-lockchattest", "object": "chat.completion.chunk",
-			"created": 1700000000, "model": model,
-			"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}},
-		}) + "\n\n"
+			"created": 1700000000, "model": model, "choices": choices,
+		}
+		if usage != nil {
+			ch["usage"] = usage
+		}
+		return "data: " + mustJSON(ch) + "\n\n"
+	}
+	chunk := func(delta map[string]any, finish any) string {
+		return event([]any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}}, nil)
 	}
 	fmt.Fprint(w, chunk(map[string]any{"role": "assistant", "content": ""}, nil))
 	for i, tok := range reply.Tokens {
@@ -254,10 +261,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, model string, re
 	}
 	end := chunk(map[string]any{}, finish)
 	if reply.Usage != nil {
-		end += "data: " + mustJSON(map[string]any{
-			"id": "chatcmpl-lockchattest", "object": "chat.completion.chunk",
-			"created": 1700000000, "model": model, "choices": []any{}, "usage": reply.Usage,
-		}) + "\n\n"
+		end += event([]any{}, reply.Usage)
 	}
 	end += "data: [DONE]\n\n"
 	if _, err := io.WriteString(w, end); err != nil {
