@@ -2,422 +2,189 @@ package lockchat
 
 import (
 	"encoding/json"
-	"fmt"
+	"math"
 	"strconv"
 )
 
+// This file holds the stream's wire types: a chunk, its choices, the tool-call fragments
+// they carry, and the usage. The decoder that fills them is in decode.go.
+
 // Chunk is one decoded event of a chat-completions stream, for callers who need more
-// than the text: the role, the finish reason, the usage, several choices.
+// than the text: the role, reasoning, refusals, tool calls, finish reasons, usage, and
+// several choices. A Chunk may be kept after the loop body, except Raw.
 type Chunk struct {
-	// ID and Model are the chunk's "id" and "model" fields.
+	// ID and Model are the chunk's "id" and "model" fields. A chunk that carries only a
+	// UTF-16 half held back at the end of the stream repeats the last chunk's.
 	ID    string
 	Model string
 	// Choices holds the chunk's choices; it may be empty (a usage-only final chunk, or
 	// Azure's prompt_filter_results chunk).
 	Choices []Choice
-	// Usage is the token usage, sent by some servers in the last chunk.
+	// Usage is the token usage, sent by some servers in the last chunk (see WithUsage).
 	Usage *Usage
+	// Raw is the event's data as it arrived, for the fields lockchat does not model
+	// (logprobs, "obfuscation", "x_groq", "provider", "prompt_filter_results", …). It
+	// aliases the decoder's buffer: it is valid only until the loop body returns; copy it
+	// (bytes.Clone) to keep it. It is nil for a chunk lockchat made itself.
+	Raw json.RawMessage
 }
 
 // Choice is one choice's part of a chunk.
 type Choice struct {
 	// Index tells the choices apart when more than one is requested ("n" > 1).
 	Index int
-	// Role is set in the first chunk of a choice, usually "assistant".
+	// Role is set in the first chunk of a choice, usually "assistant"; some servers
+	// repeat it in every chunk.
 	Role string
 	// Content is the text of the delta, or "" when the chunk carries none.
 	Content string
+	// Reasoning is the delta's reasoning text, from whichever field the server uses
+	// ("reasoning_content" or "reasoning"); a server that sends the same text under both
+	// names gives it once.
+	Reasoning string
+	// ReasoningField is the name of the field Reasoning came from, "" when there was none.
+	ReasoningField string
+	// Refusal is the delta's refusal text.
+	Refusal string
+	// ToolCalls are the tool-call fragments of the delta, in the order they arrived.
+	ToolCalls []ToolCallDelta
 	// FinishReason is set in the choice's last chunk: "stop", "length", "tool_calls"...
+	// Some servers say "stop" after tool calls; the calls count whatever it says.
 	FinishReason string
 }
 
+// ToolCallDelta is one fragment of a tool call as it arrived. A call usually comes as an
+// opening fragment with its ID, Type and Name, then fragments of Arguments to append.
+type ToolCallDelta struct {
+	// Index is the call's position in the assembled message, after the repair rules:
+	// calls are numbered in the order they first appear, a server's index is a key (a
+	// gap in it leaves no hole), and a fragment without an index, or with -1, continues
+	// the current call unless it opens a new one (see Repair).
+	Index int
+	// ID, Type and Name are set in the fragment that opens the call, "" otherwise (some
+	// servers repeat or blank them; an Accumulator keeps the first non-empty value).
+	ID   string
+	Type string
+	Name string
+	// Arguments is this fragment of the arguments' JSON text, to be appended.
+	Arguments string
+	// Extra holds the fragment's keys that lockchat does not model, as raw JSON (Gemini's
+	// "extra_content"); nil when there are none.
+	Extra map[string]json.RawMessage
+	// Repair, when not "", says how Index was worked out for a server that broke the
+	// protocol's rules: one of the Repair* constants.
+	Repair string
+}
+
+// The repairs of tool-call indexes, as ToolCallDelta.Repair and Repair.Kind name them.
+const (
+	// RepairNoIndex: the fragment had no index (Gemini, Ollama before 0.4.7).
+	RepairNoIndex = "tool call without index"
+	// RepairIndexMinusOne: the fragment had index -1 (some Bedrock gateways).
+	RepairIndexMinusOne = "tool call with index -1"
+	// RepairIndexReused: a fragment with its own id and name came at an index that already
+	// held another call, and started a new one (lmdeploy).
+	RepairIndexReused = "tool call index reused by another call"
+	// RepairIndexGap: the server's indexes skipped a number (a gateway that starts at 1).
+	RepairIndexGap = "tool call index skipped"
+)
+
 // Usage is the token usage a server reports.
 type Usage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-	TotalTokens      int `json:"total_tokens"`
+	PromptTokens     int
+	CompletionTokens int
+	TotalTokens      int
+	// CachedTokens is prompt_tokens_details.cached_tokens: prompt tokens served from the
+	// server's cache.
+	CachedTokens int
+	// ReasoningTokens is completion_tokens_details.reasoning_tokens: completion tokens
+	// spent on reasoning.
+	ReasoningTokens int
 }
 
-// maxChoices bounds a choice index, so that a hostile server cannot make the decoder's
-// per-choice state grow without limit.
-const maxChoices = 1024
-
-// The keys whose values give a chunk its meaning, at each level of the object.
-var (
-	chunkKeys  = []string{"id", "model", "object", "error", "choices", "usage"}
-	choiceKeys = []string{"index", "delta", "message", "finish_reason"}
-	deltaKeys  = []string{"content", "role"}
-)
-
-const (
-	kID = iota
-	kModel
-	kObject
-	kError
-	kChoices
-	kUsage
-)
-
-const (
-	kIndex = iota
-	kDelta
-	kMessage
-	kFinish
-)
-
-const (
-	kContent = iota
-	kRole
-)
-
-// decodedChoice is a choice of the last decoded chunk.
-type decodedChoice struct {
-	index   int
-	role    string
-	content string
-	finish  string
-	lo, hi  rune // lone surrogate escapes at the content's edges (see appendUnquoted)
-}
-
-// rawChoice holds the raw JSON values of one element of "choices". Content and role are
-// kept from both "delta" ([0]) and "message" ([1], a whole completion); the decoder
-// reads message only when delta is absent or null.
-type rawChoice struct {
-	index, finish  []byte
-	delta, message []byte
-	content, role  [2][]byte
-	notObject      bool // the fast path met an element, delta or message it does not read
-}
-
-// chunkDecoder turns the data of one event into a chunk. It keeps its buffers between
-// chunks, so that the common chunk costs one allocation: its content string.
-type chunkDecoder struct {
-	top     [6][]byte // raw values of chunkKeys, indexed by kID…kUsage
-	raws    []rawChoice
-	scratch []byte
-
-	choices []decodedChoice
-	usage   *Usage
-	apiErr  *APIError
-	tmpl    template
-}
-
-// decode decodes one event's data. On success the results are in d.choices, d.usage and
-// d.apiErr (an error object the chunk carried), valid until the next call.
-func (d *chunkDecoder) decode(data []byte) error {
-	if d.tmpl.apply(d, data) {
-		return nil
+// MarshalJSON encodes the usage in the OpenAI shape, with the details objects only when
+// their counts are set.
+func (u Usage) MarshalJSON() ([]byte, error) {
+	b := []byte(`{"prompt_tokens":`)
+	b = strconv.AppendInt(b, int64(u.PromptTokens), 10)
+	b = append(b, `,"completion_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.CompletionTokens), 10)
+	b = append(b, `,"total_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.TotalTokens), 10)
+	if u.CachedTokens != 0 {
+		b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
+		b = strconv.AppendInt(b, int64(u.CachedTokens), 10)
+		b = append(b, '}')
 	}
-	err := d.decodeMode(data, true)
-	if err == nil {
-		d.tmpl.learn(d, data)
-		return nil
+	if u.ReasoningTokens != 0 {
+		b = append(b, `,"completion_tokens_details":{"reasoning_tokens":`...)
+		b = strconv.AppendInt(b, int64(u.ReasoningTokens), 10)
+		b = append(b, '}')
 	}
-	d.tmpl.ok = false
-	if err != errSlow {
-		return err
-	}
-	return d.decodeMode(data, false)
+	return append(b, '}'), nil
 }
 
-// decodeMode finds the raw values the chunk's meaning depends on, in one pass of the
-// fast scanner or with encoding/json, then interprets them the same way for both.
-func (d *chunkDecoder) decodeMode(data []byte, fast bool) error {
-	d.choices, d.usage, d.apiErr = d.choices[:0], nil, nil
-	clear(d.top[:])
-	d.raws = d.raws[:0]
-	var err error
-	if fast {
-		err = d.scanChunk(data)
+// UnmarshalJSON decodes usage leniently, as the stream does: a count that is not a
+// whole number that fits an int (12.5, 1e400, "12", null) reads as 0 instead of failing,
+// and a value that is not an object leaves u zero.
+func (u *Usage) UnmarshalJSON(data []byte) error {
+	if p := parseUsage(data); p != nil {
+		*u = *p
 	} else {
-		err = d.unmarshalChunk(data)
-	}
-	if err != nil {
-		return err
-	}
-	top := &d.top
-	if !isNull(top[kError]) {
-		d.apiErr = &APIError{StatusCode: 200, InStream: true}
-		fillError(top[kError], d.apiErr)
-	} else if string(top[kObject]) == `"error"` {
-		d.apiErr = &APIError{StatusCode: 200, InStream: true}
-		fillError(data, d.apiErr)
-	}
-	if !isNull(top[kUsage]) {
-		d.usage = new(Usage)
-		if err := json.Unmarshal(top[kUsage], d.usage); err != nil {
-			return malformed("usage", err)
-		}
-	}
-	for pos := range d.raws {
-		c, err := d.interpretChoice(&d.raws[pos], pos)
-		if err != nil {
-			return err
-		}
-		d.choices = append(d.choices, c)
+		*u = Usage{}
 	}
 	return nil
 }
 
-func (d *chunkDecoder) interpretChoice(rc *rawChoice, pos int) (decodedChoice, error) {
-	c := decodedChoice{index: pos}
-	if rc.notObject {
-		return c, errSlow
+// parseUsage reads a usage object leniently (see Usage.UnmarshalJSON); it returns nil for
+// a value that is not an object. Usage never fails a stream: the text is what matters.
+func parseUsage(raw []byte) *Usage {
+	var m struct {
+		Prompt     json.RawMessage `json:"prompt_tokens"`
+		Completion json.RawMessage `json:"completion_tokens"`
+		Total      json.RawMessage `json:"total_tokens"`
+		PromptDet  struct {
+			Cached json.RawMessage `json:"cached_tokens"`
+		} `json:"prompt_tokens_details"`
+		CompletionDet struct {
+			Reasoning json.RawMessage `json:"reasoning_tokens"`
+		} `json:"completion_tokens_details"`
 	}
-	if !isNull(rc.index) {
-		n, err := strconv.Atoi(string(rc.index))
-		if err != nil || n < 0 || n >= maxChoices {
-			return c, malformed("choice index", fmt.Errorf("want an integer from 0 to %d, got %s", maxChoices-1, excerpt(rc.index)))
-		}
-		c.index = n
-	}
-	var err error
-	if c.finish, err = d.stringField("finish_reason", rc.finish); err != nil {
-		return c, err
-	}
-	which := 0
-	if isNull(rc.delta) {
-		which = 1 // a whole completion, from a server that ignored "stream"
-	}
-	if c.role, err = d.stringField("role", rc.role[which]); err != nil {
-		return c, err
-	}
-	if raw := rc.content[which]; !isNull(raw) {
-		if raw[0] != '"' {
-			return c, malformed("content", fmt.Errorf("want a string, got %s", excerpt(raw)))
-		}
-		d.scratch, c.lo, c.hi = appendUnquoted(d.scratch[:0], raw)
-		c.content = string(d.scratch)
-	}
-	return c, nil
-}
-
-// unmarshalChunk finds the raw values with encoding/json, the authority on any input.
-func (d *chunkDecoder) unmarshalChunk(data []byte) error {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(data, &m); err != nil {
-		return malformed("chunk", err)
-	}
-	for k, name := range chunkKeys {
-		d.top[k] = m[name]
-	}
-	if isNull(d.top[kChoices]) {
+	if len(raw) == 0 || raw[0] != '{' {
 		return nil
 	}
-	var elems []json.RawMessage
-	if err := json.Unmarshal(d.top[kChoices], &elems); err != nil {
-		return malformed("choices", err)
+	if json.Unmarshal(raw, &m) != nil {
+		// A details field of another shape: read the counts alone.
+		var flat struct {
+			Prompt     json.RawMessage `json:"prompt_tokens"`
+			Completion json.RawMessage `json:"completion_tokens"`
+			Total      json.RawMessage `json:"total_tokens"`
+		}
+		if json.Unmarshal(raw, &flat) != nil {
+			return &Usage{}
+		}
+		return &Usage{PromptTokens: count(flat.Prompt), CompletionTokens: count(flat.Completion), TotalTokens: count(flat.Total)}
 	}
-	for _, e := range elems {
-		var cm map[string]json.RawMessage
-		if err := json.Unmarshal(e, &cm); err != nil {
-			return malformed("choice", err)
-		}
-		rc := rawChoice{index: cm["index"], finish: cm["finish_reason"], delta: cm["delta"], message: cm["message"]}
-		which, obj := 0, rc.delta
-		if isNull(obj) {
-			which, obj = 1, rc.message
-		}
-		if !isNull(obj) {
-			var om map[string]json.RawMessage
-			if err := json.Unmarshal(obj, &om); err != nil {
-				return malformed(choiceKeys[kDelta+which], err)
-			}
-			rc.content[which], rc.role[which] = om["content"], om["role"]
-		}
-		d.raws = append(d.raws, rc)
-	}
-	return nil
-}
-
-// scanChunk finds the raw values in one pass of the fast scanner. It declines (errSlow)
-// anything encoding/json should decide: invalid JSON, escaped or repeated keys, an
-// element of choices that is not an object, deep nesting.
-func (d *chunkDecoder) scanChunk(data []byte) error {
-	s := scanner{b: data}
-	s.ws()
-	if !s.byte('{') {
-		return errSlow
-	}
-	var seen uint8
-	for first := true; ; first = false {
-		key, end := s.member(first)
-		if end {
-			break
-		}
-		k := keyIndex(key, chunkKeys)
-		if k == -2 {
-			return errSlow
-		}
-		var v []byte
-		if k == kChoices && s.peek() == '[' {
-			v = d.scanChoices(&s)
-		} else {
-			v = s.value(1)
-		}
-		if v == nil || k == kChoices && v[0] != '[' && string(v) != "null" {
-			return errSlow
-		}
-		if k >= 0 {
-			if seen&(1<<k) != 0 {
-				return errSlow // a repeated key: encoding/json decides which wins
-			}
-			seen |= 1 << k
-			d.top[k] = v
-		}
-	}
-	s.ws()
-	if s.i != len(s.b) || s.err {
-		return errSlow
-	}
-	return nil
-}
-
-// scanChoices reads the array of choices into d.raws and returns its raw value, or nil.
-func (d *chunkDecoder) scanChoices(s *scanner) []byte {
-	start := s.i
-	s.i++ // '['
-	s.ws()
-	if s.byte(']') {
-		return s.b[start:s.i]
-	}
-	for {
-		s.ws()
-		var rc rawChoice
-		if s.peek() == '{' {
-			if !d.scanChoice(s, &rc) {
-				return nil
-			}
-		} else if s.value(2) == nil {
-			return nil
-		} else {
-			rc.notObject = true
-		}
-		d.raws = append(d.raws, rc)
-		s.ws()
-		if s.byte(',') {
-			continue
-		}
-		if s.byte(']') {
-			return s.b[start:s.i]
-		}
-		return nil
+	return &Usage{
+		PromptTokens:     count(m.Prompt),
+		CompletionTokens: count(m.Completion),
+		TotalTokens:      count(m.Total),
+		CachedTokens:     count(m.PromptDet.Cached),
+		ReasoningTokens:  count(m.CompletionDet.Reasoning),
 	}
 }
 
-// scanChoice reads one choice object, descending into delta and message.
-func (d *chunkDecoder) scanChoice(s *scanner, rc *rawChoice) bool {
-	s.i++ // '{'
-	var seen uint8
-	for first := true; ; first = false {
-		key, end := s.member(first)
-		if end {
-			return !s.err
-		}
-		k := keyIndex(key, choiceKeys)
-		var v []byte
-		switch {
-		case k == -2:
-			return false
-		case (k == kDelta || k == kMessage) && s.peek() == '{':
-			v = scanDelta(s, &rc.content[k-kDelta], &rc.role[k-kDelta])
-		default:
-			v = s.value(3)
-		}
-		if v == nil {
-			return false
-		}
-		if k < 0 {
-			continue
-		}
-		if seen&(1<<k) != 0 {
-			return false
-		}
-		seen |= 1 << k
-		switch k {
-		case kIndex:
-			rc.index = v
-		case kFinish:
-			rc.finish = v
-		case kDelta:
-			rc.delta = v
-		case kMessage:
-			rc.message = v
-		}
-		if (k == kDelta || k == kMessage) && v[0] != '{' && string(v) != "null" {
-			rc.notObject = true
-		}
+// count reads a token count: a JSON number with a whole value that fits an int, else 0.
+func count(raw []byte) int {
+	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+		return 0
 	}
-}
-
-// scanDelta reads a delta (or message) object's content and role and returns its raw
-// value, or nil.
-func scanDelta(s *scanner, content, role *[]byte) []byte {
-	start := s.i
-	s.i++ // '{'
-	for first := true; ; first = false {
-		key, end := s.member(first)
-		if end {
-			if s.err {
-				return nil
-			}
-			return s.b[start:s.i]
-		}
-		k := keyIndex(key, deltaKeys)
-		if k == -2 {
-			return nil
-		}
-		v := s.value(4)
-		if v == nil {
-			return nil
-		}
-		dst := content
-		if k == kRole {
-			dst = role
-		}
-		if k >= 0 {
-			if *dst != nil {
-				return nil
-			}
-			*dst = v
-		}
+	if n, err := strconv.Atoi(string(raw)); err == nil {
+		return n
 	}
-}
-
-// keyIndex returns the index of key in keys, -1 for another key, and -2 for a key the
-// fast path cannot compare (it holds an escape, or the scanner failed).
-func keyIndex(key []byte, keys []string) int {
-	if key == nil {
-		return -2
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || f != math.Trunc(f) || f > math.MaxInt32 || f < math.MinInt32 {
+		return 0
 	}
-	for k, name := range keys {
-		if string(key) == name {
-			return k
-		}
-	}
-	return -1
-}
-
-// stringField decodes a field that must be a string or null. Common values are interned.
-func (d *chunkDecoder) stringField(name string, raw []byte) (string, error) {
-	if isNull(raw) {
-		return "", nil
-	}
-	if raw[0] != '"' {
-		return "", malformed(name, fmt.Errorf("want a string, got %s", excerpt(raw)))
-	}
-	switch string(raw) {
-	case `"assistant"`:
-		return "assistant", nil
-	case `"stop"`:
-		return "stop", nil
-	case `"length"`:
-		return "length", nil
-	}
-	d.scratch, _, _ = appendUnquoted(d.scratch[:0], raw)
-	return string(d.scratch), nil
-}
-
-func malformed(what string, err error) error {
-	return fmt.Errorf("%w: %s: %v", ErrMalformedStream, what, err)
+	return int(f)
 }

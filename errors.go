@@ -183,8 +183,10 @@ func (e *LineTooLongError) Is(target error) bool { return target == ErrLineTooLo
 // delivered to the caller. The delivered output stays delivered and the request is never
 // retried (a retry would repeat it). Err is the cause; errors.Is and errors.As see it.
 type InterruptedError struct {
-	// Delivered counts what the caller received before the failure: tokens for Stream and
-	// Complete, chunks for StreamChunks.
+	// Delivered counts the chunks that carried output before the failure: text,
+	// reasoning, a refusal or a tool-call fragment, for any choice. The unit is the same
+	// for every call, so that a failure is retried (Delivered would be 0) or not whichever
+	// call was used; a chunk with only a role, a finish reason or usage is not output.
 	Delivered int
 	// Err is the failure itself.
 	Err error

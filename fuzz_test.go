@@ -62,17 +62,18 @@ func FuzzChunkFastPath(f *testing.F) {
 // the chunk before it must mean exactly what encoding/json says it means.
 func FuzzChunkTemplate(f *testing.F) {
 	for _, s := range chunkSeeds {
-		f.Add([]byte(s), []byte(`"next token"`))
-		f.Add([]byte(s), []byte(`"\ud83d"`))
-		f.Add([]byte(s), []byte(`"a" , "content": "b"`))
-		f.Add([]byte(s), []byte(`"x\"`))
+		f.Add([]byte(s), []byte(`"next token"`), []byte(`"pad"`))
+		f.Add([]byte(s), []byte(`"\ud83d"`), []byte(`""`))
+		f.Add([]byte(s), []byte(`"a" , "content": "b"`), []byte(`"x"`))
+		f.Add([]byte(s), []byte(`"x\"`), []byte(`"y\"`))
+		f.Add([]byte(s), []byte(`""`), []byte(`"pad", "error": "e"`))
 	}
-	f.Fuzz(func(t *testing.T, first, lit []byte) {
+	f.Fuzz(func(t *testing.T, first, lit, pad []byte) {
 		var dec, slow chunkDecoder
 		if dec.decode(first) != nil || !dec.tmpl.ok {
 			return
 		}
-		second := append(append(append([]byte{}, dec.tmpl.prefix...), lit...), dec.tmpl.suffix...)
+		second := dec.tmpl.render(lit, pad)
 		errDec := dec.decode(second)
 		errSlow := slow.decodeMode(second, false)
 		if (errDec == nil) != (errSlow == nil) {
@@ -86,6 +87,23 @@ func FuzzChunkTemplate(f *testing.F) {
 			t.Fatalf("%q:\ntemplate %+v %+v %+v %q\nslow     %+v %+v %+v %q", second, dec.choices, dec.usage, dec.apiErr, dec.top, slow.choices, slow.usage, slow.apiErr, slow.top)
 		}
 	})
+}
+
+// render makes a chunk of the template's segments with lit in the text's hole and pad in
+// every other hole.
+func (t *template) render(lit, pad []byte) []byte {
+	var b []byte
+	for i, seg := range t.segs {
+		b = append(b, seg...)
+		switch {
+		case i == len(t.segs)-1:
+		case i == t.text:
+			b = append(b, lit...)
+		default:
+			b = append(b, pad...)
+		}
+	}
+	return b
 }
 
 func sameRaw(a, b [][]byte) bool {

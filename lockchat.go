@@ -41,12 +41,6 @@ const (
 	ModelGPT4       = "gpt-4"
 )
 
-// Message is one message of a conversation.
-type Message struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
-
 // Client sends chat-completion requests. Its zero value is not usable; create one with
 // New. A Client is safe for concurrent use.
 type Client struct {
@@ -68,23 +62,24 @@ func New(opts ...Option) *Client {
 // first choice as soon as its event arrives. On failure it yields ("", err) once and
 // ends. Breaking out of the loop closes the response.
 //
-// Failures before the first token (a model that "does not exist", a 429 or 5xx, a
-// dropped connection) are retried as WithMaxRetries allows; a failure after it is an
-// *InterruptedError and is never retried, so no token is lost or repeated.
+// Failures before any output (a model that "does not exist", a 429 or 5xx, a dropped
+// connection) are retried as WithMaxRetries allows; a failure after output is an
+// *InterruptedError and is never retried, so no token is lost or repeated. Output is
+// whatever a chunk carries for any choice (text, reasoning, a refusal, a tool-call
+// fragment), whether or not Stream shows it, so that a failure is retried or not the
+// same way whichever call the caller used.
 func (c *Client) Stream(ctx context.Context, model string, messages []Message, opts ...Option) iter.Seq2[string, error] {
 	cfg := c.cfg.with(opts)
 	return func(yield func(string, error) bool) {
-		err := c.run(ctx, cfg, model, messages, func(d *chunkDecoder) (int, bool) {
-			n := 0
-			for i := range d.choices {
-				if ch := &d.choices[i]; ch.index == 0 && ch.content != "" {
-					n++
-					if !yield(ch.content, nil) {
-						return n, false
+		err := c.run(ctx, cfg, model, messages, func(s *chunkStream) bool {
+			for i := range s.dec.choices {
+				if ch := &s.dec.choices[i]; ch.index == 0 && ch.text[fContent] != "" {
+					if !yield(ch.text[fContent], nil) {
+						return false
 					}
 				}
 			}
-			return n, true
+			return true
 		})
 		if err != nil {
 			yield("", err)
@@ -93,25 +88,20 @@ func (c *Client) Stream(ctx context.Context, model string, messages []Message, o
 }
 
 // StreamChunks is Stream for callers who need more than text: it yields every chunk,
-// with all its choices, roles, finish reasons and usage. Chunks that carry nothing (an
-// empty keep-alive event) are skipped.
+// with all its choices, roles, reasoning, refusals, tool-call fragments, finish reasons
+// and usage. Chunks that carry nothing (an empty keep-alive event) are skipped. Feed the
+// chunks to an Accumulator to assemble the answer, or call Chat, which does that.
 func (c *Client) StreamChunks(ctx context.Context, model string, messages []Message, opts ...Option) iter.Seq2[Chunk, error] {
-	cfg := c.cfg.with(opts)
+	return c.streamChunks(ctx, c.cfg.with(opts), model, messages)
+}
+
+func (c *Client) streamChunks(ctx context.Context, cfg *config, model string, messages []Message) iter.Seq2[Chunk, error] {
 	return func(yield func(Chunk, error) bool) {
-		err := c.run(ctx, cfg, model, messages, func(d *chunkDecoder) (int, bool) {
-			if len(d.choices) == 0 && d.usage == nil {
-				return 0, true
+		err := c.run(ctx, cfg, model, messages, func(s *chunkStream) bool {
+			if len(s.dec.choices) == 0 && s.dec.usage == nil {
+				return true
 			}
-			ch := Chunk{
-				ID:      jsonString(d.top[kID]),
-				Model:   jsonString(d.top[kModel]),
-				Choices: make([]Choice, len(d.choices)),
-				Usage:   d.usage,
-			}
-			for i, dc := range d.choices {
-				ch.Choices[i] = Choice{Index: dc.index, Role: dc.role, Content: dc.content, FinishReason: dc.finish}
-			}
-			return 1, yield(ch, nil)
+			return yield(s.chunk(), nil)
 		})
 		if err != nil {
 			yield(Chunk{}, err)
@@ -119,28 +109,112 @@ func (c *Client) StreamChunks(ctx context.Context, model string, messages []Mess
 	}
 }
 
-// Complete sends the conversation to model and returns the whole answer. On a failure
-// after some text was received it returns that text together with the error.
-func (c *Client) Complete(ctx context.Context, model string, messages []Message, opts ...Option) (string, error) {
-	var b strings.Builder
-	for token, err := range c.Stream(ctx, model, messages, opts...) {
+// Chat sends the conversation to model and returns the whole assistant turn, assembled
+// from the stream: content, reasoning, refusal, tool calls, finish reason and usage, for
+// every choice. It is what an Accumulator fed from StreamChunks gives. Append
+// completion.Message() to the conversation to continue it.
+//
+// On a failure after output it returns what arrived together with the error (an
+// *InterruptedError). An answer larger than WithMaxCompletionSize fails with a
+// *CompletionTooLargeError, with what was assembled until then.
+func (c *Client) Chat(ctx context.Context, model string, messages []Message, opts ...Option) (Completion, error) {
+	cfg := c.cfg.with(opts)
+	acc := Accumulator{MaxSize: cfg.maxCompletion}
+	if cfg.maxCompletion < 1 {
+		acc.MaxSize = -1
+	}
+	for chunk, err := range c.streamChunks(ctx, cfg, model, messages) {
 		if err != nil {
-			return b.String(), err
+			return acc.Completion(), err
 		}
-		b.WriteString(token)
+		acc.Add(chunk)
+		if err := acc.Err(); err != nil {
+			return acc.Completion(), err
+		}
+	}
+	return acc.Completion(), nil
+}
+
+// Complete sends the conversation to model and returns the first choice's text. On a
+// failure after some text was received it returns that text together with the error.
+// An answer with no text but tool calls or a refusal fails with a *NoTextError (use Chat
+// for such answers).
+func (c *Client) Complete(ctx context.Context, model string, messages []Message, opts ...Option) (string, error) {
+	cfg := c.cfg.with(opts)
+	var b strings.Builder
+	var other *Accumulator // the chunks of the first choice that carry a refusal or tool calls
+	var tooLarge error
+	err := c.run(ctx, cfg, model, messages, func(s *chunkStream) bool {
+		for i := range s.dec.choices {
+			ch := &s.dec.choices[i]
+			if ch.index != 0 {
+				continue
+			}
+			b.WriteString(ch.text[fContent])
+			if cfg.maxCompletion > 0 && b.Len() > cfg.maxCompletion {
+				tooLarge = &CompletionTooLargeError{Limit: cfg.maxCompletion}
+				return false
+			}
+			if ch.text[fRefusal] != "" || ch.calls[1] > ch.calls[0] {
+				if other == nil {
+					other = &Accumulator{MaxSize: cfg.maxCompletion}
+				}
+				other.Add(s.chunk())
+			}
+		}
+		return true
+	})
+	switch {
+	case err != nil:
+		return b.String(), err
+	case tooLarge != nil:
+		return b.String(), tooLarge
+	case b.Len() == 0 && other != nil:
+		return "", &NoTextError{Message: other.Completion().Message()}
 	}
 	return b.String(), nil
 }
 
-// handler receives each decoded chunk. It returns how many items it delivered to the
-// caller, and false when the caller wants no more.
-type handler func(d *chunkDecoder) (delivered int, more bool)
+// ErrToolCalls and ErrRefusal match (with errors.Is) the *NoTextError of an answer that
+// made tool calls, or refused, instead of answering with text.
+var (
+	ErrToolCalls = errors.New("lockchat: the answer is tool calls")
+	ErrRefusal   = errors.New("lockchat: the model refused")
+)
+
+// NoTextError is returned by Complete when the answer holds no text but tool calls or a
+// refusal: "" with no error would look like an empty answer. Message is the assistant
+// turn as assembled; errors.Is tells ErrToolCalls from ErrRefusal.
+type NoTextError struct {
+	Message Message
+}
+
+// Error says what the answer held instead of text.
+func (e *NoTextError) Error() string {
+	if n := len(e.Message.ToolCalls); n > 0 {
+		names := make([]string, n)
+		for i, tc := range e.Message.ToolCalls {
+			names[i] = tc.Name
+		}
+		return fmt.Sprintf("lockchat: the answer holds no text but %d tool call(s) (%s); use Chat to get them", n, strings.Join(names, ", "))
+	}
+	return fmt.Sprintf("lockchat: the answer holds no text but a refusal: %q", e.Message.Refusal)
+}
+
+// Is makes errors.Is(err, ErrToolCalls) and errors.Is(err, ErrRefusal) work.
+func (e *NoTextError) Is(target error) bool {
+	return target == ErrToolCalls && len(e.Message.ToolCalls) > 0 || target == ErrRefusal && e.Message.Refusal != ""
+}
+
+// handler receives each decoded chunk. It returns false when the caller wants no more.
+type handler func(s *chunkStream) (more bool)
 
 // errStop ends an attempt because the caller stopped iterating.
 var errStop = errors.New("lockchat: caller stopped")
 
-// run sends the request, retrying failures that happen before anything was delivered,
-// and feeds every chunk to h.
+// run sends the request, retrying failures that happen before any output was delivered,
+// and feeds every chunk to h. It counts the chunks that carry output (see hasOutput): the
+// unit of InterruptedError.Delivered, the same for every call.
 func (c *Client) run(ctx context.Context, cfg *config, model string, messages []Message, h handler) error {
 	payload, err := buildPayload(cfg, model, messages)
 	if err != nil {

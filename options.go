@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -24,13 +25,17 @@ const (
 	// DefaultMaxLineSize is the longest event-stream line, and the largest event, the
 	// decoder accepts.
 	DefaultMaxLineSize = 8 << 20
+	// DefaultMaxCompletionSize bounds what Chat assembles: the bytes of content,
+	// reasoning, refusal and tool calls of every choice together.
+	DefaultMaxCompletionSize = 16 << 20
 	// DefaultRetryDelay and DefaultMaxRetryDelay bound the backoff between attempts.
 	DefaultRetryDelay    = 500 * time.Millisecond
 	DefaultMaxRetryDelay = 30 * time.Second
 )
 
 // An Option configures a Client (when passed to New) or one call (when passed to Stream,
-// StreamChunks or Complete, where it overrides the client's setting for that call only).
+// StreamChunks, Chat or Complete, where it overrides the client's setting for that call
+// only).
 type Option func(*config)
 
 type config struct {
@@ -47,6 +52,11 @@ type config struct {
 	idleTimeout   time.Duration
 	maxLineSize   int
 	logger        *slog.Logger
+
+	tools         []Tool
+	toolChoice    ToolChoice
+	usage         bool
+	maxCompletion int
 }
 
 func defaultConfig() config {
@@ -59,6 +69,7 @@ func defaultConfig() config {
 		maxRetryDelay: DefaultMaxRetryDelay,
 		idleTimeout:   DefaultIdleTimeout,
 		maxLineSize:   DefaultMaxLineSize,
+		maxCompletion: DefaultMaxCompletionSize,
 	}
 }
 
@@ -108,8 +119,9 @@ func WithHeader(key, value string) Option {
 func WithTemperature(t float64) Option { return func(c *config) { c.temperature = t } }
 
 // WithParam adds a field to the request's JSON payload, such as "max_tokens" or "top_p"
-// (the original provider's **kwargs). It may override "temperature"; "model", "messages"
-// and "stream" are set by the call, and a request naming them fails.
+// (the original provider's **kwargs). It overrides a field another option sets
+// ("temperature", "tools", "tool_choice", "stream_options"); "model", "messages" and
+// "stream" are set by the call, and a request naming them fails.
 func WithParam(key string, value any) Option {
 	return func(c *config) {
 		c.params = maps.Clone(c.params)
@@ -147,3 +159,28 @@ func WithMaxLineSize(n int) Option { return func(c *config) { c.maxLineSize = ma
 // WithLogger sets the logger that records each retry (attempt, reason and delay) at level
 // Warn. Nothing is logged by default.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithTools offers the model these functions to call, sent as
+// "tools":[{"type":"function","function":{…}}]. The calls the model makes arrive in
+// Choice.ToolCalls while streaming and in Message.ToolCalls once assembled by Chat.
+func WithTools(tools ...Tool) Option {
+	return func(c *config) { c.tools = slices.Clone(tools) }
+}
+
+// WithToolChoice says which tool the model must call: ToolChoiceAuto, ToolChoiceNone,
+// ToolChoiceRequired or ToolChoiceFunction(name). Nothing is sent by default, which
+// servers take as "auto" when tools are offered.
+func WithToolChoice(choice ToolChoice) Option {
+	return func(c *config) { c.toolChoice = choice }
+}
+
+// WithUsage asks the server for the token usage of the answer
+// ("stream_options":{"include_usage":true}); it arrives in Chunk.Usage and
+// Completion.Usage, usually in a last chunk with no choices.
+func WithUsage() Option { return func(c *config) { c.usage = true } }
+
+// WithMaxCompletionSize bounds what Chat (and an Accumulator) assembles: the bytes of
+// content, reasoning, refusal and tool calls of every choice together. Past it Chat fails
+// with a *CompletionTooLargeError rather than grow without limit. Values below 1 mean
+// no limit. The default is DefaultMaxCompletionSize.
+func WithMaxCompletionSize(n int) Option { return func(c *config) { c.maxCompletion = n } }

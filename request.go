@@ -3,7 +3,6 @@ package lockchat
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -153,12 +152,12 @@ func (w *watchdog) stop() {
 
 // watch wraps h so that the time the caller spends with a chunk does not count.
 func (w *watchdog) watch(h handler) handler {
-	return func(d *chunkDecoder) (int, bool) {
+	return func(s *chunkStream) bool {
 		w.busy.Store(true)
-		n, more := h(d)
+		more := h(s)
 		w.handed.Add(1)
 		w.busy.Store(false)
-		return n, more
+		return more
 	}
 }
 
@@ -174,33 +173,6 @@ func (r *idleReader) Read(p []byte) (int, error) {
 		r.w.lastRead.Store(int64(time.Since(r.w.start)))
 	}
 	return n, err
-}
-
-// reservedParams are set by every call and cannot be overridden with WithParam.
-var reservedParams = []string{"model", "messages", "stream"}
-
-// buildPayload encodes the request body: the model, the messages, the temperature,
-// "stream": true and the extra parameters, with keys in sorted order.
-func buildPayload(cfg *config, model string, messages []Message) ([]byte, error) {
-	p := make(map[string]any, len(cfg.params)+4)
-	p["temperature"] = cfg.temperature
-	for k, v := range cfg.params {
-		for _, r := range reservedParams {
-			if k == r {
-				return nil, fmt.Errorf("lockchat: WithParam(%q): the call sets that field", k)
-			}
-		}
-		p[k] = v
-	}
-	if messages == nil {
-		messages = []Message{}
-	}
-	p["model"], p["messages"], p["stream"] = model, messages, true
-	b, err := json.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("lockchat: encoding the request: %w", err)
-	}
-	return b, nil
 }
 
 func newRequest(ctx context.Context, cfg *config, endpoint string, payload []byte) (*http.Request, error) {

@@ -2,42 +2,78 @@ package lockchat
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"slices"
 	"sync"
 	"time"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // errIncomplete is the error for a body that ends before the stream says it is complete.
 var errIncomplete = fmt.Errorf("lockchat: stream ended before [DONE] or a finish_reason: %w", io.ErrUnexpectedEOF)
 
 // chunkStream turns one response body into chunks. It reads the body as an event stream,
-// stops at "data: [DONE]", joins surrogate pairs split between chunks, and tells a
-// complete stream from one cut short.
+// stops at "data: [DONE]", numbers tool calls by the repair rules, joins surrogate pairs
+// split between chunks, and tells a complete stream from one cut short.
 type chunkStream struct {
 	events eventReader
 	dec    chunkDecoder
+	raw    []byte // the data of the chunk in dec, valid until the next call of next
 
-	done       bool         // [DONE] was read
-	finished   bool         // a finish_reason was read
-	state      []uint8      // per choice index: 0 unseen, 1 open, 2 finished
-	unfinished int          // choices seen and not finished
-	pending    map[int]rune // per choice index: a high surrogate held back
-	flushed    bool         // pending surrogates were flushed at the end
+	done       bool          // [DONE] was read
+	finished   bool          // a finish_reason was read
+	unfinished int           // choices seen and not finished
+	choices    []choiceState // per choice index
+	pending    []pendingHalf // high surrogates held back
+	flushed    bool          // pending surrogates were flushed at the end
+	made       bool          // dec holds the chunk end made: it has no top-level values
+	id, model  string        // the last chunk's, interned (see idModel)
+	idRaw      []byte
+	modelRaw   []byte
+	slab       []Choice // chunks' choices are cut from it (see chunk)
+	callSlab   []ToolCallDelta
+}
+
+// choiceState is what the stream remembers of one choice.
+type choiceState struct {
+	status  uint8     // 0 unseen, 1 open, 2 finished
+	calls   []callKey // the choice's tool calls, by position
+	current int       // the call that fragments without an index continue, -1 for none
+	top     int       // the highest index the server gave a call, -1 for none
+}
+
+// callKey identifies a tool call: the server's index (-1 for none) and its first id.
+type callKey struct {
+	index int
+	id    string
+}
+
+// pendingHalf is a high surrogate held back from the end of a field's fragment, to be
+// joined with a low one at the start of the field's next fragment.
+type pendingHalf struct {
+	choice, field, call int // field is fContent…fRefusal or fArgs; call is a position
+	hi                  rune
 }
 
 func (s *chunkStream) reset(body io.Reader, maxLine int) {
 	s.events.reset(body, maxLine)
 	s.dec.tmpl.ok = false
-	s.done, s.finished, s.unfinished, s.flushed = false, false, 0, false
-	s.state = s.state[:0]
-	s.pending = nil
+	if cap(s.dec.tmpl.buf) > maxPooledBuf || cap(s.dec.scratch) > maxPooledBuf {
+		s.dec.tmpl.buf, s.dec.scratch = nil, nil // let buffers grown by one huge chunk go
+	}
+	s.raw = nil
+	s.done, s.finished, s.unfinished, s.flushed, s.made = false, false, 0, false, false
+	clear(s.choices) // drop the ids they hold
+	s.choices = s.choices[:0]
+	s.pending = s.pending[:0]
+	s.id, s.model, s.idRaw, s.modelRaw = "", "", s.idRaw[:0], s.modelRaw[:0]
+	s.slab, s.callSlab = nil, nil
 }
 
 // next decodes the next chunk into s.dec. It returns io.EOF when the stream is complete:
@@ -75,74 +111,242 @@ func (s *chunkStream) next() error {
 			}
 			return fmt.Errorf("%w (event data %q)", err, excerpt(ev.data))
 		}
-		s.track()
-		return nil
+		s.raw = ev.data
+		return s.track()
 	}
 }
 
 var doneMarker = []byte("[DONE]")
 
-// end returns io.EOF, after one last chunk if a high surrogate is still held back.
+// end returns io.EOF, after one last chunk if high surrogates are still held back: each
+// becomes U+FFFD in its field, in choice order.
 func (s *chunkStream) end() error {
 	if len(s.pending) == 0 || s.flushed {
 		return io.EOF
 	}
-	s.flushed = true
-	s.dec.choices, s.dec.usage, s.dec.apiErr = s.dec.choices[:0], nil, nil
-	for _, idx := range slices.Sorted(maps.Keys(s.pending)) {
-		s.dec.choices = append(s.dec.choices, decodedChoice{index: idx, content: "\uFFFD"})
+	s.flushed, s.made, s.raw = true, true, nil
+	d := &s.dec
+	d.choices, d.calls, d.usage, d.apiErr = d.choices[:0], d.calls[:0], nil, nil
+	slices.SortFunc(s.pending, func(a, b pendingHalf) int {
+		return cmp.Or(a.choice-b.choice, a.field-b.field, a.call-b.call)
+	})
+	for i, p := range s.pending {
+		if i == 0 || p.choice != s.pending[i-1].choice {
+			d.choices = append(d.choices, decodedChoice{index: p.choice, calls: [2]int{len(d.calls), len(d.calls)}})
+		}
+		c := &d.choices[len(d.choices)-1]
+		if p.field == fArgs {
+			d.calls = append(d.calls, decodedCall{index: -1, pos: p.call, args: "\uFFFD"})
+			c.calls[1] = len(d.calls)
+		} else {
+			c.text[p.field] = "\uFFFD"
+		}
 	}
-	s.pending = nil
+	s.pending = s.pending[:0]
 	return nil
 }
 
-// track records finish reasons and joins surrogate pairs split between chunks.
-func (s *chunkStream) track() {
-	for i := range s.dec.choices {
-		c := &s.dec.choices[i]
-		if c.index >= len(s.state) {
-			s.state = append(s.state, make([]uint8, c.index+1-len(s.state))...)
+// track records finish reasons, numbers tool calls and joins surrogate pairs split
+// between chunks.
+func (s *chunkStream) track() error {
+	d := &s.dec
+	for i := range d.choices {
+		c := &d.choices[i]
+		if c.index >= len(s.choices) {
+			s.choices = slices.Grow(s.choices, c.index+1-len(s.choices))
+			for len(s.choices) <= c.index {
+				s.choices = append(s.choices, choiceState{current: -1, top: -1})
+			}
 		}
-		if s.state[c.index] == 0 {
-			s.state[c.index] = 1
+		st := &s.choices[c.index]
+		if st.status == 0 {
+			st.status = 1
 			s.unfinished++
 		}
 		if c.finish != "" {
 			s.finished = true
-			if s.state[c.index] == 1 {
-				s.state[c.index] = 2
+			if st.status == 1 {
+				st.status = 2
 				s.unfinished--
 			}
 		}
-		if c.lo != 0 || c.hi != 0 || len(s.pending) > 0 && s.pending[c.index] != 0 {
-			s.joinSurrogates(c)
+		calls := d.callsOf(c)
+		if len(calls) > 0 {
+			if err := st.numberCalls(calls); err != nil {
+				return err
+			}
+		}
+		for f := range nText {
+			if c.lo[f] != 0 || c.hi[f] != 0 || len(s.pending) > 0 && c.text[f] != "" {
+				c.text[f] = s.join(c.index, f, 0, c.text[f], c.lo[f], c.hi[f])
+				c.lo[f], c.hi[f] = 0, 0
+			}
+		}
+		for j := range calls {
+			call := &calls[j]
+			if call.lo != 0 || call.hi != 0 || len(s.pending) > 0 && call.args != "" {
+				call.args = s.join(c.index, fArgs, call.pos, call.args, call.lo, call.hi)
+				call.lo, call.hi = 0, 0
+			}
 		}
 	}
+	return nil
 }
 
-func (s *chunkStream) joinSurrogates(c *decodedChoice) {
-	var b []byte
-	if hi := s.pending[c.index]; hi != 0 {
-		delete(s.pending, c.index)
-		if c.lo != 0 {
-			b = append(b, string(utf16.DecodeRune(hi, c.lo))...)
-			c.lo = 0
+// numberCalls gives each tool-call fragment of a choice its position in the assembled
+// message. The rules fit every server we know of:
+//   - an index is a key, not a position: it continues the call that has it, and a new
+//     index starts a new call at the next position (so a gap leaves no hole);
+//   - an index that holds a call with another id, given again with a new id and its own
+//     name, starts a new call (lmdeploy reuses 0 for every call);
+//   - no index, or -1, continues the current call, unless the fragment carries a new id
+//     or is not the first index-less entry of its array (Gemini, old Ollama, Bedrock
+//     gateways send whole calls that way).
+func (st *choiceState) numberCalls(calls []decodedCall) error {
+	indexless := 0
+	for j := range calls {
+		c := &calls[j]
+		p := -1
+		if c.hasIndex && c.index >= 0 {
+			p = st.find(c.index)
+			if p >= 0 && c.id != "" && c.name != "" && st.calls[p].id != "" && c.id != st.calls[p].id {
+				p, c.repair = -1, RepairIndexReused
+			} else if p < 0 && c.index > st.top+1 {
+				c.repair = RepairIndexGap
+			}
+			st.top = max(st.top, c.index)
 		} else {
-			b = append(b, "\uFFFD"...)
+			c.repair = RepairNoIndex
+			if c.hasIndex {
+				c.repair = RepairIndexMinusOne
+			}
+			if cur := st.current; cur >= 0 && indexless == 0 &&
+				(c.id == "" || st.calls[cur].id == "" || c.id == st.calls[cur].id) {
+				p = cur
+			}
+			indexless++
+		}
+		if p < 0 {
+			if len(st.calls) == maxToolCalls {
+				return errTooManyCalls
+			}
+			key := -1
+			if c.hasIndex {
+				key = c.index
+			}
+			p = len(st.calls)
+			st.calls = append(st.calls, callKey{index: key, id: c.id})
+		} else if st.calls[p].id == "" {
+			st.calls[p].id = c.id
+		}
+		st.current = p
+		c.pos = p
+	}
+	return nil
+}
+
+var errTooManyCalls = malformed("tool_calls", fmt.Errorf("more than %d calls in one choice", maxToolCalls))
+
+// find returns the position of the latest call with the server's index i, or -1.
+func (st *choiceState) find(i int) int {
+	for p := len(st.calls) - 1; p >= 0; p-- {
+		if st.calls[p].index == i {
+			return p
 		}
 	}
-	if c.lo != 0 {
+	return -1
+}
+
+// join returns a fragment of a field with the field's held-back high surrogate in front
+// (paired with lo, or U+FFFD without it), a lone lo as U+FFFD, and its own trailing high
+// half hi held back for the field's next fragment.
+func (s *chunkStream) join(choice, field, call int, text string, lo, hi rune) string {
+	var b []byte
+	for i, p := range s.pending {
+		if p.choice == choice && p.field == field && p.call == call {
+			s.pending = slices.Delete(s.pending, i, i+1)
+			if lo != 0 {
+				b = utf8.AppendRune(b, utf16.DecodeRune(p.hi, lo))
+				lo = 0
+			} else {
+				b = append(b, "\uFFFD"...)
+			}
+			break
+		}
+	}
+	if lo != 0 {
 		b = append(b, "\uFFFD"...)
 	}
-	b = append(b, c.content...)
-	if c.hi != 0 {
-		if s.pending == nil {
-			s.pending = map[int]rune{}
-		}
-		s.pending[c.index] = c.hi
+	b = append(b, text...)
+	if hi != 0 {
+		s.pending = append(s.pending, pendingHalf{choice: choice, field: field, call: call, hi: hi})
 	}
-	c.content = string(b)
-	c.lo, c.hi = 0, 0
+	return string(b)
+}
+
+// hasOutput reports whether the decoded chunk carries output: text, reasoning, a refusal
+// or a tool-call fragment, for any choice. Such chunks are what InterruptedError counts.
+func (s *chunkStream) hasOutput() bool {
+	for i := range s.dec.choices {
+		c := &s.dec.choices[i]
+		if c.text[fContent] != "" || c.text[fReasoning] != "" || c.text[fRefusal] != "" || c.calls[1] > c.calls[0] {
+			return true
+		}
+	}
+	return false
+}
+
+// idModel returns the chunk's id and model. They rarely change within a stream, so the
+// strings of the chunk before are reused when the bytes are the same; the chunk end made
+// repeats the last chunk's.
+func (s *chunkStream) idModel() (id, model string) {
+	if !s.made {
+		if raw := s.dec.top[kID]; string(raw) != string(s.idRaw) {
+			s.idRaw, s.id = append(s.idRaw[:0], raw...), jsonString(raw)
+		}
+		if raw := s.dec.top[kModel]; string(raw) != string(s.modelRaw) {
+			s.modelRaw, s.model = append(s.modelRaw[:0], raw...), jsonString(raw)
+		}
+	}
+	return s.id, s.model
+}
+
+// chunk returns the decoded chunk as a Chunk the caller may keep. Its choices and tool
+// calls are cut from slabs allocated a few chunks at a time; a slab is never reused, so
+// a kept chunk stays as it was.
+func (s *chunkStream) chunk() Chunk {
+	d := &s.dec
+	ch := Chunk{Usage: d.usage, Raw: s.raw}
+	ch.ID, ch.Model = s.idModel()
+	if n := len(d.choices); n > 0 {
+		if len(s.slab) < n {
+			s.slab = make([]Choice, max(n, 16))
+		}
+		ch.Choices, s.slab = s.slab[:n:n], s.slab[n:]
+	}
+	for i := range d.choices {
+		c := &d.choices[i]
+		out := &ch.Choices[i]
+		*out = Choice{Index: c.index, Role: c.role, Content: c.text[fContent], Reasoning: c.text[fReasoning],
+			ReasoningField: c.reasoningField, Refusal: c.text[fRefusal], FinishReason: c.finish}
+		if out.Reasoning == "" {
+			out.ReasoningField = ""
+		}
+		calls := d.callsOf(c)
+		if len(calls) == 0 {
+			continue
+		}
+		if len(s.callSlab) < len(calls) {
+			s.callSlab = make([]ToolCallDelta, max(len(calls), 16))
+		}
+		out.ToolCalls, s.callSlab = s.callSlab[:len(calls):len(calls)], s.callSlab[len(calls):]
+		for j := range calls {
+			c := &calls[j]
+			out.ToolCalls[j] = ToolCallDelta{Index: c.pos, ID: c.id, Type: c.typ, Name: c.name,
+				Arguments: c.args, Extra: c.extra, Repair: c.repair}
+		}
+	}
+	return ch
 }
 
 // eventError turns the data of an "event: error" event into an *APIError.
@@ -178,9 +382,10 @@ func consumeStream(ctx, actx context.Context, cfg *config, body io.Reader, h han
 			}
 			return readError(ctx, actx, cfg, err)
 		}
-		n, more := h(&s.dec)
-		*delivered += n
-		if !more {
+		if s.hasOutput() {
+			*delivered++
+		}
+		if !h(s) {
 			return errStop
 		}
 		if s.dec.apiErr != nil {
@@ -227,11 +432,15 @@ func consumeJSON(ctx, actx context.Context, cfg *config, resp *http.Response, bo
 	if err := s.dec.decode(b); err != nil {
 		return fmt.Errorf("%w (body %q)", err, excerpt(b))
 	}
-	s.track()
+	s.raw = b
+	if err := s.track(); err != nil {
+		return err
+	}
 	for {
-		n, more := h(&s.dec)
-		*delivered += n
-		if !more {
+		if s.hasOutput() {
+			*delivered++
+		}
+		if !h(&s) {
 			return errStop
 		}
 		if s.end() == io.EOF {

@@ -1,108 +1,195 @@
 package lockchat
 
-import "bytes"
+import (
+	"bytes"
+	"slices"
+)
 
 // A chunk template makes the common chunk cheap. Within one stream a server sends the
 // same bytes around each token — id, object, created, model, fingerprint, index, the
-// keys — and only the content string changes:
+// keys — and only a few strings change: the token, and on some servers a padding string
+// of random length (OpenAI's "obfuscation", since 2025):
 //
-//	{"id":"chatcmpl-1",…,"choices":[{"index":0,"delta":{"content":"TOKEN"},…}]}
-//	└──────────────── prefix ──────────────────────────────────┘└ literal ┘└ suffix ┘
+//	{"id":"chatcmpl-1",…,"choices":[{"index":0,"delta":{"content":"TOKEN"},…}],"obfuscation":"PAD"}
+//	└──────────────── segment 0 ────────────────────────────────┘└ hole ┘└─ segment 1 ─────────┘└hole┘└┘
 //
-// After a chunk of that shape was decoded in full, a chunk with the same prefix and
-// suffix around a single valid string literal has the same meaning but for the content:
-// replacing one string token with another leaves the rest of the JSON as it was. So the
-// decoder compares the prefix and the suffix (a memory compare) and scans only the
-// literal, instead of the whole chunk.
+// After a chunk was decoded in full by the fast path, the template keeps its bytes cut
+// into fixed segments around holes: the string that carries the text (content, reasoning,
+// refusal or one tool call's arguments), and the string values of keys nobody reads. A
+// chunk made of the same segments with any valid string literal in each hole means the
+// same but for the text: replacing one string token with another leaves the rest of the
+// JSON as it was. So the decoder compares the segments (memory compares) and scans only
+// the literals, instead of the whole chunk.
 type template struct {
 	ok     bool
-	prefix []byte
-	suffix []byte
-	choice decodedChoice // the chunk's only choice, its content left out
-	top    [6]span       // where each top-level value lies, relative to the prefix or the end
+	buf    []byte   // the template chunk's bytes; the segments are slices of it
+	segs   [][]byte // len(segs) == holes+1
+	text   int      // the hole that carries the text
+	kind   int      // what the text is: fContent, fReasoning, fRefusal or fArgs
+	choice decodedChoice
+	call   decodedCall // the tool call whose arguments are the text, for fArgs
+	top    [6]tspan    // where each top-level value lies
 }
 
-// span locates a raw value of the template chunk in a chunk that fits it. Offsets of
-// bytes in the prefix count from the beginning, offsets of bytes in the suffix (or just
-// past the literal) count back from the end, since the literal's length varies.
-type span struct {
-	set                bool
-	start, end         int
-	startEnd, endAtEnd bool // start, end count back from the end
-}
+// fArgs, beside the text fields, marks a template whose text is a tool call's arguments.
+const fArgs = nText
 
-func (sp span) in(data []byte) []byte {
-	start, end := sp.start, sp.end
-	if sp.startEnd {
-		start = len(data) - start
-	}
-	if sp.endAtEnd {
-		end = len(data) - end
-	}
-	return data[start:end]
+// maxHoles bounds the strings a template scans; a chunk with more gets no template.
+const maxHoles = 8
+
+// tpoint is a position in a chunk that fits the template: an offset into a segment,
+// whose own start depends on the lengths of the literals before it.
+type tpoint struct{ seg, off int }
+
+type tspan struct {
+	set        bool
+	start, end tpoint
 }
 
 // apply decodes data by the template, reporting false when data does not fit it.
 func (t *template) apply(d *chunkDecoder, data []byte) bool {
-	if !t.ok || len(data) < len(t.prefix)+len(t.suffix)+2 ||
-		!bytes.HasPrefix(data, t.prefix) || !bytes.HasSuffix(data, t.suffix) {
+	if !t.ok {
 		return false
 	}
-	lit := data[len(t.prefix) : len(data)-len(t.suffix)]
-	s := scanner{b: lit}
-	if q, _ := s.str(); q == nil || s.i != len(lit) {
+	var starts [maxHoles + 1]int // where each segment begins in data
+	var lit []byte
+	pos := 0
+	for i, seg := range t.segs {
+		if !bytes.HasPrefix(data[pos:], seg) {
+			return false
+		}
+		starts[i] = pos
+		pos += len(seg)
+		if i == len(t.segs)-1 {
+			break
+		}
+		s := scanner{b: data, i: pos}
+		q, _ := s.str()
+		if q == nil {
+			return false
+		}
+		if i == t.text {
+			lit = q
+		}
+		pos = s.i
+	}
+	if pos != len(data) {
 		return false
 	}
-	d.choices, d.usage, d.apiErr = d.choices[:0], nil, nil
+	d.choices, d.calls, d.usage, d.apiErr = d.choices[:0], d.calls[:0], nil, nil
 	for k, sp := range t.top {
 		d.top[k] = nil
 		if sp.set {
-			d.top[k] = sp.in(data)
+			d.top[k] = data[starts[sp.start.seg]+sp.start.off : starts[sp.end.seg]+sp.end.off]
 		}
 	}
 	c := t.choice
-	d.scratch, c.lo, c.hi = appendUnquoted(d.scratch[:0], lit)
-	c.content = string(d.scratch)
+	if t.kind == fArgs {
+		call := t.call
+		call.args, call.lo, call.hi = d.unquote(lit)
+		call.rawArgs = lit
+		d.calls = append(d.calls, call)
+	} else {
+		c.text[t.kind], c.lo[t.kind], c.hi[t.kind] = d.unquote(lit)
+		if t.kind == fReasoning && len(lit) == 2 {
+			c.reasoningField = "" // an empty reasoning string is no reasoning
+		}
+	}
 	d.choices = append(d.choices, c)
 	return true
 }
 
-// learn makes data, just decoded in full by the fast path, the template if it has the
-// shape the template serves: one choice, its content a string from a delta, no error and
-// no usage.
+// learn makes data, just decoded in full by the fast path, the template if it has a shape
+// the template serves: one choice from a delta, no error, no usage, and exactly one string
+// that carries text (or none that is not empty, and a content string).
 func (t *template) learn(d *chunkDecoder, data []byte) {
 	t.ok = false
-	if len(d.raws) != 1 || len(d.choices) != 1 || d.apiErr != nil || d.usage != nil {
+	if len(d.raws) != 1 || len(d.choices) != 1 || d.apiErr != nil || d.usage != nil || isNull(d.raws[0].delta) {
 		return
 	}
-	lit := d.raws[0].content[0]
-	if isNull(d.raws[0].delta) || len(lit) < 2 || lit[0] != '"' {
+	f := &d.raws[0].fields[0]
+	c := d.choices[0]
+	calls := d.callsOf(&c)
+	if len(calls) > 1 || len(calls) == 1 && calls[0].extra != nil {
 		return
 	}
-	start := cap(data) - cap(lit) // lit is a subslice of data
-	end := start + len(lit)
-	t.prefix = append(t.prefix[:0], data[:start]...)
-	t.suffix = append(t.suffix[:0], data[end:]...)
-	t.choice = d.choices[0]
-	t.choice.content, t.choice.lo, t.choice.hi = "", 0, 0
+	// Find the one string that carries text.
+	candidates := []struct {
+		raw  []byte
+		kind int
+	}{{f[kContent], fContent}, {f[kReasoningContent], fReasoning}, {f[kReasoning], fReasoning}, {f[kRefusal], fRefusal}}
+	if len(calls) == 1 {
+		candidates = append(candidates, struct {
+			raw  []byte
+			kind int
+		}{calls[0].rawArgs, fArgs})
+	}
+	var lit []byte
+	kind, nonEmpty := -1, 0
+	for _, cd := range candidates {
+		if len(cd.raw) > 2 && cd.raw[0] == '"' {
+			nonEmpty++
+			lit, kind = cd.raw, cd.kind
+		}
+	}
+	if nonEmpty == 0 && len(calls) == 0 && len(f[kContent]) == 2 {
+		lit, kind = f[kContent], fContent
+	}
+	if nonEmpty > 1 || lit == nil || len(calls) == 1 && kind != fArgs {
+		return
+	}
+	// Cut the chunk into segments around the holes, in the order they appear.
+	offset := func(v []byte) int { return cap(data) - cap(v) } // v is a subslice of data
+	holes := append(d.holes, lit)
+	if len(holes) > maxHoles {
+		return
+	}
+	slices.SortFunc(holes, func(a, b []byte) int { return offset(a) - offset(b) })
+	t.buf = append(t.buf[:0], data...)
+	t.segs = t.segs[:0]
+	prev := 0
+	for i, h := range holes {
+		if offset(h) == offset(lit) {
+			t.text = i
+		}
+		t.segs = append(t.segs, t.buf[prev:offset(h)])
+		prev = offset(h) + len(h)
+	}
+	t.segs = append(t.segs, t.buf[prev:])
+	// Locate each top-level value by segment. A value never begins or ends inside a hole
+	// (a hole is a whole string value); it may hold holes (the choices array does).
+	point := func(x int) (tpoint, bool) {
+		start := 0
+		for i, h := range holes {
+			if x <= offset(h) {
+				return tpoint{i, x - start}, true
+			}
+			if x < offset(h)+len(h) {
+				return tpoint{}, false
+			}
+			start = offset(h) + len(h)
+		}
+		return tpoint{len(holes), x - start}, true
+	}
 	for k, v := range d.top {
-		t.top[k] = span{}
+		t.top[k] = tspan{}
 		if v == nil {
 			continue
 		}
-		vs := cap(data) - cap(v)
-		ve := vs + len(v)
-		if vs < start && ve > start && ve < end || vs > start && vs < end {
-			return // a value that begins or ends inside the literal: no template
+		start, ok1 := point(offset(v))
+		end, ok2 := point(offset(v) + len(v))
+		if !ok1 || !ok2 {
+			return
 		}
-		sp := span{set: true, start: vs, end: ve}
-		if vs >= end {
-			sp.start, sp.startEnd = len(data)-vs, true
-		}
-		if ve >= end {
-			sp.end, sp.endAtEnd = len(data)-ve, true
-		}
-		t.top[k] = sp
+		t.top[k] = tspan{set: true, start: start, end: end}
+	}
+	t.kind = kind
+	t.choice = c
+	if kind == fArgs {
+		t.call = calls[0]
+		t.call.args, t.call.lo, t.call.hi, t.call.rawArgs = "", 0, 0, nil
+	} else {
+		t.choice.text[kind], t.choice.lo[kind], t.choice.hi[kind] = "", 0, 0
 	}
 	t.ok = true
 }
