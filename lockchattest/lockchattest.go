@@ -5,6 +5,9 @@
 //	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"Hello", "!"}})
 //	defer srv.Close()
 //	client := lockchat.New(lockchat.WithBaseURL(srv.URL))
+//
+// A server given several replies answers one per request, in order, so that a test can
+// drive a whole tool loop: a reply with a tool call, then one with the text.
 package lockchattest
 
 import (
@@ -22,12 +25,26 @@ import (
 	"github.com/lockchat/lockchat"
 )
 
-// Reply scripts what the server answers to each request.
+// Reply scripts what the server answers to a request.
 type Reply struct {
-	// Tokens are streamed one per event, after a role-only first chunk and before a
-	// final chunk with FinishReason and then "data: [DONE]".
+	// Reasoning fragments are streamed one per event after a role-only first chunk,
+	// under ReasoningField ("reasoning_content" when empty; Ollama and OpenRouter use
+	// "reasoning"), with "content": null beside them.
+	Reasoning      []string
+	ReasoningField string
+	// Tokens are streamed one per event, after the reasoning and before the refusal,
+	// the tool calls, a final chunk with FinishReason and then "data: [DONE]".
 	Tokens []string
-	// FinishReason is sent in the last chunk; "" means "stop".
+	// Refusal fragments are streamed one per event, as "refusal".
+	Refusal []string
+	// ToolCalls are streamed after the tokens, one call after the other (index 0, 1, …),
+	// each whole in one chunk, or, with ArgumentFragment > 0, as an opening chunk (id,
+	// type, name, "arguments":"") followed by chunks of at most ArgumentFragment runes of
+	// the arguments, as OpenAI sends them. A call's Extra keys go in its first chunk.
+	ToolCalls        []lockchat.ToolCall
+	ArgumentFragment int
+	// FinishReason is sent in the last chunk; "" means "tool_calls" for a reply with
+	// tool calls and "stop" otherwise.
 	FinishReason string
 	// Usage, if set, is sent in a final chunk with no choices.
 	Usage *lockchat.Usage
@@ -45,7 +62,8 @@ type Reply struct {
 	ModelNotFound         int
 	ModelNotFoundInStream bool
 
-	// CutAfter, if positive, drops the connection abruptly after that many tokens,
+	// CutAfter, if positive, drops the connection abruptly after that many events
+	// following the role chunk (reasoning, tokens, refusal and tool-call events),
 	// without ending the body.
 	CutAfter int
 	// KeepOpen keeps the connection open after the reply (after "data: [DONE]", or after
@@ -87,16 +105,21 @@ type Server struct {
 	srv *httptest.Server
 
 	mu       sync.Mutex
-	reply    Reply
+	replies  []Reply
+	next     int // the reply for the next request
 	requests []Request
 	conns    int
 	aborted  int
 }
 
-// NewServer starts a server on loopback that answers every request as reply says. The
-// caller must Close it.
-func NewServer(reply Reply) *Server {
-	s := &Server{reply: reply}
+// NewServer starts a server on loopback that answers the first request as the first
+// reply says, the second as the second, and so on; the last reply answers every request
+// after it. The caller must Close it.
+func NewServer(replies ...Reply) *Server {
+	if len(replies) == 0 {
+		replies = []Reply{{}}
+	}
+	s := &Server{replies: replies}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
@@ -120,10 +143,18 @@ func (s *Server) Close() {
 func (s *Server) Client() *http.Client { return s.srv.Client() }
 
 // SetReply changes the script for the requests that follow.
-func (s *Server) SetReply(r Reply) {
+func (s *Server) SetReply(r Reply) { s.SetReplies(r) }
+
+// SetReplies changes the script for the requests that follow: the next request gets the
+// first reply, and so on, the last one answering every request after it.
+func (s *Server) SetReplies(replies ...Reply) {
+	if len(replies) == 0 {
+		replies = []Reply{{}}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.reply = r
+	s.replies = replies
+	s.next = 0
 }
 
 // Requests returns the requests received so far, in order.
@@ -154,17 +185,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	_ = dec.Decode(&req.Payload)
-	var typed struct {
-		Model    string             `json:"model"`
+	// Each field on its own, so that one that fails to decode loses nothing else.
+	var model struct {
+		Model string `json:"model"`
+	}
+	var messages struct {
 		Messages []lockchat.Message `json:"messages"`
 	}
-	_ = json.Unmarshal(body, &typed)
-	req.Model, req.Messages = typed.Model, typed.Messages
+	_ = json.Unmarshal(body, &model)
+	_ = json.Unmarshal(body, &messages)
+	req.Model, req.Messages = model.Model, messages.Messages
 
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
 	n := len(s.requests)
-	reply := s.reply
+	reply := s.replies[min(s.next, len(s.replies)-1)]
+	s.next++
 	s.mu.Unlock()
 
 	if n <= reply.ModelNotFound {
@@ -246,17 +282,38 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, model string, re
 		return event([]any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}}, nil)
 	}
 	fmt.Fprint(w, chunk(map[string]any{"role": "assistant", "content": ""}, nil))
-	for i, tok := range reply.Tokens {
+	var deltas []map[string]any // what follows the role chunk, one delta per event
+	field := reply.ReasoningField
+	if field == "" {
+		field = "reasoning_content"
+	}
+	for _, r := range reply.Reasoning {
+		deltas = append(deltas, map[string]any{field: r, "content": nil})
+	}
+	for _, tok := range reply.Tokens {
+		deltas = append(deltas, map[string]any{"content": tok})
+	}
+	for _, r := range reply.Refusal {
+		deltas = append(deltas, map[string]any{"refusal": r})
+	}
+	for i, tc := range reply.ToolCalls {
+		deltas = append(deltas, toolCallDeltas(i, tc, reply.ArgumentFragment)...)
+	}
+	for i, d := range deltas {
 		if reply.CutAfter > 0 && i == reply.CutAfter {
 			cut(w)
 			return true
 		}
-		if !send(chunk(map[string]any{"content": tok}, nil)) {
+		if !send(chunk(d, nil)) {
 			return false
 		}
 	}
 	finish := reply.FinishReason
-	if finish == "" {
+	switch {
+	case finish != "":
+	case len(reply.ToolCalls) > 0:
+		finish = "tool_calls"
+	default:
 		finish = "stop"
 	}
 	end := chunk(map[string]any{}, finish)
@@ -274,6 +331,33 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, model string, re
 		<-r.Context().Done()
 	}
 	return true
+}
+
+// toolCallDeltas returns the deltas that stream one tool call: whole, or an opening
+// delta and fragments of at most fragment runes of the arguments.
+func toolCallDeltas(index int, tc lockchat.ToolCall, fragment int) []map[string]any {
+	typ := tc.Type
+	if typ == "" {
+		typ = "function"
+	}
+	open := map[string]any{"index": index, "id": tc.ID, "type": typ,
+		"function": map[string]any{"name": tc.Name, "arguments": tc.Arguments}}
+	for k, v := range tc.Extra {
+		open[k] = v
+	}
+	if fragment <= 0 {
+		return []map[string]any{{"tool_calls": []any{open}}}
+	}
+	open["function"] = map[string]any{"name": tc.Name, "arguments": ""}
+	deltas := []map[string]any{{"tool_calls": []any{open}}}
+	args := []rune(tc.Arguments)
+	for len(args) > 0 {
+		n := min(fragment, len(args))
+		deltas = append(deltas, map[string]any{"tool_calls": []any{map[string]any{
+			"index": index, "function": map[string]any{"arguments": string(args[:n])}}}})
+		args = args[n:]
+	}
+	return deltas
 }
 
 // cut drops the connection without ending the chunked body.
