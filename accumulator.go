@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 )
 
 // Completion is an assistant turn assembled from a stream by Chat or an Accumulator.
@@ -118,16 +117,17 @@ type Accumulator struct {
 type accChoice struct {
 	index                       int
 	role                        string
-	content, reasoning, refusal strings.Builder
+	content, reasoning, refusal []byte
 	reasoningField              string
 	calls                       []accCall
+	last                        int // the call the last fragment went to
 	finish                      string
 }
 
 type accCall struct {
 	index         int // ToolCallDelta.Index
 	id, typ, name string
-	args          strings.Builder
+	args          []byte
 	extra         map[string]json.RawMessage
 }
 
@@ -227,29 +227,32 @@ func (a *Accumulator) choice(index int) *accChoice {
 }
 
 // call returns the call with the given index, adding it if it is new. A negative index
-// (from a caller's own chunks; the stream never gives one) continues the last call.
+// (from a caller's own chunks; the stream never gives one) continues the call of the
+// fragment before.
 func (ac *accChoice) call(index int) *accCall {
 	if index < 0 && len(ac.calls) > 0 {
-		return &ac.calls[len(ac.calls)-1]
+		return &ac.calls[ac.last]
 	}
 	for i := range ac.calls {
 		if ac.calls[i].index == index {
+			ac.last = i
 			return &ac.calls[i]
 		}
 	}
+	ac.last = len(ac.calls)
 	ac.calls = append(ac.calls, accCall{index: index})
-	return &ac.calls[len(ac.calls)-1]
+	return &ac.calls[ac.last]
 }
 
 // write appends s to b within the size limit; it reports false when the limit was passed.
-func (a *Accumulator) write(b *strings.Builder, s string) bool {
+func (a *Accumulator) write(b *[]byte, s string) bool {
 	if s == "" {
 		return true
 	}
 	if !a.grow(len(s)) {
 		return false
 	}
-	b.WriteString(s)
+	*b = append(*b, s...)
 	return true
 }
 
@@ -290,8 +293,8 @@ func (a *Accumulator) Completion() Completion {
 		c.Usage = &u
 	}
 	for _, ac := range a.choices {
-		m := Message{Role: ac.role, Content: ac.content.String(), Reasoning: ac.reasoning.String(),
-			Refusal: ac.refusal.String()}
+		m := Message{Role: ac.role, Content: string(ac.content), Reasoning: string(ac.reasoning),
+			Refusal: string(ac.refusal)}
 		if ac.reasoningField == fieldReasoning {
 			m.reasoningField = fieldReasoning
 		}
@@ -304,7 +307,7 @@ func (a *Accumulator) Completion() Completion {
 		missingType := 0
 		for i := range calls {
 			call := &calls[i]
-			tc := ToolCall{ID: call.id, Type: call.typ, Name: call.name, Arguments: call.args.String(), Extra: maps.Clone(call.extra)}
+			tc := ToolCall{ID: call.id, Type: call.typ, Name: call.name, Arguments: string(call.args), Extra: maps.Clone(call.extra)}
 			if tc.Type == "" {
 				tc.Type = "function"
 				missingType++

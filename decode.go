@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 )
 
 // This file turns the data of one event into the meaning of a chunk. Two readers find
@@ -292,11 +293,26 @@ func (d *chunkDecoder) decodeCalls(raw []byte, fast bool) error {
 			if c.extra == nil {
 				c.extra = make(map[string]json.RawMessage, len(rc.extra))
 			}
-			c.extra[string(m.key)] = bytes.Clone(m.value)
+			c.extra[validKey(m.key)] = bytes.Clone(m.value)
 		}
 		d.calls = append(d.calls, c)
 	}
 	return nil
+}
+
+// validKey returns an object key as encoding/json does: each byte of invalid UTF-8 as
+// U+FFFD. (The fast path declines keys with escapes, so there are none to decode.)
+func validKey(key []byte) string {
+	if utf8.Valid(key) {
+		return string(key)
+	}
+	var b []byte
+	for len(key) > 0 {
+		r, n := utf8.DecodeRune(key)
+		b = utf8.AppendRune(b, r)
+		key = key[n:]
+	}
+	return string(b)
 }
 
 // scanCalls reads a tool_calls array with the fast scanner.

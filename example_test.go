@@ -2,6 +2,7 @@ package lockchat_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -87,4 +88,83 @@ func ExampleAPIError() {
 	}
 	// Output:
 	// 404 model_not_found true
+}
+
+// Chat assembles the whole assistant turn. Here the model calls a tool; the caller runs
+// it and sends the result back with the assistant's turn, and the model answers.
+func ExampleClient_Chat() {
+	srv := lockchattest.NewServer(
+		lockchattest.Reply{ToolCalls: []lockchat.ToolCall{{ID: "call_1", Name: "get_weather", Arguments: `{"city":"Paris"}`}}, ArgumentFragment: 4},
+		lockchattest.Reply{Tokens: []string{"It is 21 °C ", "in Paris."}},
+	)
+	defer srv.Close()
+
+	client := lockchat.New(lockchat.WithBaseURL(srv.URL), lockchat.WithTools(lockchat.Tool{
+		Name:        "get_weather",
+		Description: "The current weather in a city.",
+		Parameters:  json.RawMessage(`{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}`),
+	}))
+	ctx := context.Background()
+	messages := []lockchat.Message{{Role: "user", Content: "What is the weather in Paris?"}}
+	for {
+		completion, err := client.Chat(ctx, lockchat.ModelGPT4, messages)
+		if err != nil {
+			fmt.Println("error:", err)
+			return
+		}
+		answer := completion.Message()
+		messages = append(messages, answer)
+		if len(answer.ToolCalls) == 0 {
+			fmt.Println(answer.Content)
+			return
+		}
+		for _, call := range answer.ToolCalls {
+			fmt.Printf("calling %s(%s)\n", call.Name, call.Arguments)
+			result := `{"temperature":21}` // the tool's answer
+			messages = append(messages, lockchat.Message{Role: "tool", ToolCallID: call.ID, Content: result})
+		}
+	}
+	// Output:
+	// calling get_weather({"city":"Paris"})
+	// It is 21 °C in Paris.
+}
+
+// An Accumulator assembles chunks while the caller shows them as they arrive: here the
+// reasoning of a reasoning model, then its answer, then the usage.
+func ExampleAccumulator() {
+	srv := lockchattest.NewServer(lockchattest.Reply{
+		Reasoning: []string{"9.11 < 9.9, ", "so 9.9."},
+		Tokens:    []string{"9.9 is ", "larger."},
+		Usage:     &lockchat.Usage{PromptTokens: 12, CompletionTokens: 20, TotalTokens: 32, ReasoningTokens: 8},
+	})
+	defer srv.Close()
+
+	client := lockchat.New(lockchat.WithBaseURL(srv.URL))
+	messages := []lockchat.Message{{Role: "user", Content: "Which is larger, 9.11 or 9.9?"}}
+	var acc lockchat.Accumulator
+	for chunk, err := range client.StreamChunks(context.Background(), "deepseek-reasoner", messages, lockchat.WithUsage()) {
+		if err != nil {
+			fmt.Println("error:", err)
+			return
+		}
+		acc.Add(chunk)
+		for _, c := range chunk.Choices {
+			if c.Reasoning != "" {
+				fmt.Printf("thinking: %q\n", c.Reasoning)
+			}
+			if c.Content != "" {
+				fmt.Printf("answer: %q\n", c.Content)
+			}
+		}
+	}
+	completion := acc.Completion()
+	fmt.Printf("reasoning %q, content %q, finish %q\n", completion.Message().Reasoning, completion.Message().Content, completion.Choices[0].FinishReason)
+	fmt.Println("tokens:", completion.Usage.TotalTokens, "of which reasoning:", completion.Usage.ReasoningTokens)
+	// Output:
+	// thinking: "9.11 < 9.9, "
+	// thinking: "so 9.9."
+	// answer: "9.9 is "
+	// answer: "larger."
+	// reasoning "9.11 < 9.9, so 9.9.", content "9.9 is larger.", finish "stop"
+	// tokens: 32 of which reasoning: 8
 }

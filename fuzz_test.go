@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -35,7 +36,7 @@ func FuzzStream(f *testing.F) {
 // FuzzChunkFastPath checks that the fast path and encoding/json agree on every chunk the
 // fast path accepts.
 func FuzzChunkFastPath(f *testing.F) {
-	for _, s := range chunkSeeds {
+	for _, s := range allChunkSeeds() {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -51,9 +52,8 @@ func FuzzChunkFastPath(f *testing.F) {
 		if errFast != nil {
 			return
 		}
-		if !reflect.DeepEqual(fast.choices, slow.choices) || !reflect.DeepEqual(fast.usage, slow.usage) ||
-			!reflect.DeepEqual(fast.apiErr, slow.apiErr) || !sameRaw(fast.top[:], slow.top[:]) {
-			t.Fatalf("%q:\nfast %+v %+v %+v\nslow %+v %+v %+v", data, fast.choices, fast.usage, fast.apiErr, slow.choices, slow.usage, slow.apiErr)
+		if !sameDecoding(&fast, &slow) {
+			t.Fatalf("%q:\nfast %+v %+v %+v %+v\nslow %+v %+v %+v %+v", data, fast.choices, fast.calls, fast.usage, fast.apiErr, slow.choices, slow.calls, slow.usage, slow.apiErr)
 		}
 	})
 }
@@ -61,7 +61,7 @@ func FuzzChunkFastPath(f *testing.F) {
 // FuzzChunkTemplate checks the chunk template: a chunk decoded through the template of
 // the chunk before it must mean exactly what encoding/json says it means.
 func FuzzChunkTemplate(f *testing.F) {
-	for _, s := range chunkSeeds {
+	for _, s := range allChunkSeeds() {
 		f.Add([]byte(s), []byte(`"next token"`), []byte(`"pad"`))
 		f.Add([]byte(s), []byte(`"\ud83d"`), []byte(`""`))
 		f.Add([]byte(s), []byte(`"a" , "content": "b"`), []byte(`"x"`))
@@ -82,9 +82,8 @@ func FuzzChunkTemplate(f *testing.F) {
 		if errDec != nil {
 			return
 		}
-		if !reflect.DeepEqual(dec.choices, slow.choices) || !reflect.DeepEqual(dec.usage, slow.usage) ||
-			!reflect.DeepEqual(dec.apiErr, slow.apiErr) || !sameRaw(dec.top[:], slow.top[:]) {
-			t.Fatalf("%q:\ntemplate %+v %+v %+v %q\nslow     %+v %+v %+v %q", second, dec.choices, dec.usage, dec.apiErr, dec.top, slow.choices, slow.usage, slow.apiErr, slow.top)
+		if !sameDecoding(&dec, &slow) {
+			t.Fatalf("%q:\ntemplate %+v %+v %+v %+v %q\nslow     %+v %+v %+v %+v %q", second, dec.choices, dec.calls, dec.usage, dec.apiErr, dec.top, slow.choices, slow.calls, slow.usage, slow.apiErr, slow.top)
 		}
 	})
 }
@@ -104,6 +103,33 @@ func (t *template) render(lit, pad []byte) []byte {
 		}
 	}
 	return b
+}
+
+// sameDecoding reports whether two decoders hold the same meaning of a chunk.
+func sameDecoding(a, b *chunkDecoder) bool {
+	return reflect.DeepEqual(a.choices, b.choices) && reflect.DeepEqual(a.usage, b.usage) &&
+		reflect.DeepEqual(a.apiErr, b.apiErr) && sameRaw(a.top[:], b.top[:]) && sameCalls(a.calls, b.calls)
+}
+
+// sameCalls compares decoded tool calls, less the raw arguments the template keeps.
+func sameCalls(a, b []decodedCall) bool {
+	return slices.EqualFunc(a, b, func(x, y decodedCall) bool {
+		x.rawArgs, y.rawArgs = nil, nil
+		return reflect.DeepEqual(x, y)
+	})
+}
+
+// allChunkSeeds is chunkSeeds and every chunk of the dialect bodies.
+func allChunkSeeds() []string {
+	seeds := slices.Clone(chunkSeeds)
+	for _, tc := range dialectCases {
+		for _, l := range strings.Split(tc.body, "\n") {
+			if d, ok := strings.CutPrefix(l, "data: "); ok && d != "[DONE]" {
+				seeds = append(seeds, d)
+			}
+		}
+	}
+	return seeds
 }
 
 func sameRaw(a, b [][]byte) bool {
@@ -138,6 +164,27 @@ var chunkSeeds = []string{
 	`[1,2]`,
 	`"string"`,
 	`01`,
+	`{"choices":[{"delta":{"reasoning_content":"a","reasoning":"a","content":null}}]}`,
+	`{"choices":[{"delta":{"reasoning_content":"","reasoning":"b"}}]}`,
+	`{"choices":[{"delta":{"reasoning":{"effort":"high"},"refusal":7}}]}`,
+	`{"choices":[{"delta":{"refusal":"no \ud83d"}}]}`,
+	`{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","type":"function","function":{"name":"f","arguments":"{\"a\":1}"}}]}}]}`,
+	`{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"x"}},{"id":"d","function":{"name":"g"}}]}}]}`,
+	`{"choices":[{"delta":{"tool_calls":[{"index":-1,"function":{"arguments":{"city":"Paris"}}}]}}]}`,
+	`{"choices":[{"delta":{"tool_calls":[{"index":"0"}]}}]}`,
+	`{"choices":[{"delta":{"tool_calls":[{"index":1.5}]}}]}`,
+	`{"choices":[{"delta":{"tool_calls":[{"index":99999}]}}]}`,
+	`{"choices":[{"delta":{"tool_calls":[1,null,"x",{"index":0,"extra_content":{"google":{"thought_signature":"s"}}}]}}]}`,
+	`{"choices":[{"delta":{"tool_calls":[{"index":0,"index":1}]}}]}`,
+	`{"choices":[{"delta":{"tool_calls":[{"\u0069ndex":0,"function":{"n\u0061me":"f"}}]}}]}`,
+	`{"choices":[{"delta":{"tool_calls":[{"function":{"name":"f","name":"g"}}]}}]}`,
+	`{"choices":[{"delta":{"tool_calls":{"index":0}}}]}`,
+	`{"choices":[{"delta":{"tool_calls":[{"index":0,"function":null,"id":5,"type":null}]}}]}`,
+	`{"choices":[],"usage":{"prompt_tokens":12.0,"completion_tokens":1e400,"total_tokens":"3"}}`,
+	`{"choices":[],"usage":{"prompt_tokens":1,"prompt_tokens_details":"x"}}`,
+	`{"choices":[],"usage":"none"}`,
+	`{"choices":[{},{},{},{"index":3,"delta":{"content":"x"}}]}`,
+	`{"id":"c","choices":[{"index":0,"delta":{"content":"tok"},"finish_reason":null}],"usage":null,"obfuscation":"abc","service_tier":"default"}`,
 }
 
 // TestWriteFuzzCorpus writes the seeds above into testdata/fuzz, where go test -fuzz
@@ -169,7 +216,7 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	}
 	for i, s := range chunkSeeds {
 		write("FuzzChunkFastPath", i, []byte(s))
-		write("FuzzChunkTemplate", i, []byte(s), []byte(`"next token"`))
+		write("FuzzChunkTemplate", i, []byte(s), []byte(`"next token"`), []byte(`"pad"`))
 	}
 	// The chunk seeds double as one-event streams.
 	for i, s := range chunkSeeds {

@@ -1,0 +1,204 @@
+package lockchat_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/lockchat/lockchat"
+	"github.com/lockchat/lockchat/lockchattest"
+)
+
+// These tests drive Chat and Complete against lockchattest: the tool loop, answers that
+// hold no text, and the retry rule for every kind of output.
+
+func TestToolLoop(t *testing.T) {
+	weather := lockchat.ToolCall{ID: "call_1", Name: "get_weather", Arguments: `{"city":"Paris"}`}
+	srv := lockchattest.NewServer(
+		lockchattest.Reply{Reasoning: []string{"Need ", "weather."}, ToolCalls: []lockchat.ToolCall{weather}, ArgumentFragment: 3},
+		lockchattest.Reply{Tokens: []string{"It is ", "21 °C."}, Usage: &lockchat.Usage{PromptTokens: 9, CompletionTokens: 4, TotalTokens: 13}},
+	)
+	defer srv.Close()
+	c := lockchat.New(lockchat.WithBaseURL(srv.URL), lockchat.WithTools(lockchat.Tool{Name: "get_weather"}))
+	ctx := context.Background()
+	messages := []lockchat.Message{{Role: "user", Content: "Weather in Paris?"}}
+
+	first, err := c.Chat(ctx, "m", messages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := first.Message()
+	want := lockchat.ToolCall{ID: "call_1", Type: "function", Name: "get_weather", Arguments: `{"city":"Paris"}`}
+	if len(msg.ToolCalls) != 1 || !reflect.DeepEqual(msg.ToolCalls[0], want) || msg.Reasoning != "Need weather." ||
+		first.Choices[0].FinishReason != "tool_calls" || msg.Role != "assistant" {
+		t.Fatalf("first turn: %+v", first)
+	}
+	// The caller runs the tool and sends its result back with the assistant turn.
+	messages = append(messages, msg, lockchat.Message{Role: "tool", ToolCallID: "call_1", Content: `{"temp":21}`})
+	second, err := c.Chat(ctx, "m", messages, lockchat.WithUsage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := second.Message().Content; got != "It is 21 °C." || second.Usage == nil || second.Usage.TotalTokens != 13 {
+		t.Fatalf("second turn: %+v", second)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests", len(reqs))
+	}
+	// The second request carries the whole exchange, as the server needs it.
+	wantBody := `{"messages":[{"role":"user","content":"Weather in Paris?"},` +
+		`{"role":"assistant","content":"","tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}],"reasoning_content":"Need weather."},` +
+		`{"role":"tool","content":"{\"temp\":21}","tool_call_id":"call_1"}],` +
+		`"model":"m","stream":true,"stream_options":{"include_usage":true},"temperature":0.7,"tools":[{"type":"function","function":{"name":"get_weather"}}]}`
+	if got := string(reqs[1].Body); got != wantBody {
+		t.Fatalf("second request\n got %s\nwant %s", got, wantBody)
+	}
+	if got := reqs[1].Messages; len(got) != 3 || got[1].ToolCalls[0].ID != "call_1" || got[1].Reasoning != "Need weather." || got[2].ToolCallID != "call_1" {
+		t.Fatalf("the fake decoded %+v", got)
+	}
+}
+
+func TestReasoningIsSentBackUnderTheServersName(t *testing.T) {
+	srv := lockchattest.NewServer(
+		lockchattest.Reply{Reasoning: []string{"hmm"}, ReasoningField: "reasoning", ToolCalls: []lockchat.ToolCall{{ID: "c", Name: "f", Arguments: "{}"}}},
+		lockchattest.Reply{Tokens: []string{"done"}},
+	)
+	defer srv.Close()
+	c := lockchat.New(lockchat.WithBaseURL(srv.URL))
+	first, err := c.Chat(context.Background(), "m", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Chat(context.Background(), "m", []lockchat.Message{first.Message()}); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"messages":[{"role":"assistant","content":"","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}],"reasoning":"hmm"}],"model":"m","stream":true,"temperature":0.7}`
+	if got := string(srv.Requests()[1].Body); got != want {
+		t.Fatalf("\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestCompleteAnswerWithoutText(t *testing.T) {
+	cases := []struct {
+		name   string
+		reply  lockchattest.Reply
+		target error
+		text   string
+	}{
+		{"tool calls", lockchattest.Reply{ToolCalls: []lockchat.ToolCall{{ID: "c1", Name: "get_weather", Arguments: `{"city":"Paris"}`}, {ID: "c2", Name: "get_time", Arguments: "{}"}}, ArgumentFragment: 4},
+			lockchat.ErrToolCalls, "2 tool call(s) (get_weather, get_time)"},
+		{"refusal", lockchattest.Reply{Refusal: []string{"I can't ", "help."}}, lockchat.ErrRefusal, `"I can't help."`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := lockchattest.NewServer(tc.reply)
+			defer srv.Close()
+			text, err := lockchat.New(lockchat.WithBaseURL(srv.URL)).Complete(context.Background(), "m", nil)
+			var nt *lockchat.NoTextError
+			if text != "" || !errors.As(err, &nt) || !errors.Is(err, tc.target) || !strings.Contains(err.Error(), tc.text) {
+				t.Fatalf("Complete = %q, %v", text, err)
+			}
+			other := lockchat.ErrRefusal
+			if tc.target == lockchat.ErrRefusal {
+				other = lockchat.ErrToolCalls
+			}
+			if errors.Is(err, other) {
+				t.Fatalf("%v also matches %v", err, other)
+			}
+			if len(srv.Requests()) != 1 {
+				t.Fatalf("%d requests: an answer without text was retried", len(srv.Requests()))
+			}
+		})
+	}
+	// Text with a tool call is text.
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"Calling."}, ToolCalls: []lockchat.ToolCall{{ID: "c", Name: "f"}}})
+	defer srv.Close()
+	if text, err := lockchat.New(lockchat.WithBaseURL(srv.URL)).Complete(context.Background(), "m", nil); text != "Calling." || err != nil {
+		t.Fatalf("Complete = %q, %v", text, err)
+	}
+}
+
+// TestDeliveredIsTheSameForEveryCall cuts a stream after two chunks of output of each
+// kind and checks that every call reports the same failure, not retried.
+func TestDeliveredIsTheSameForEveryCall(t *testing.T) {
+	replies := map[string]lockchattest.Reply{
+		"reasoning":  {Reasoning: []string{"a", "b", "c"}, Tokens: []string{"x"}, CutAfter: 2},
+		"tokens":     {Tokens: []string{"a", "b", "c"}, CutAfter: 2},
+		"refusal":    {Refusal: []string{"a", "b", "c"}, CutAfter: 2},
+		"tool calls": {ToolCalls: []lockchat.ToolCall{{ID: "c", Name: "f", Arguments: "abcdef"}}, ArgumentFragment: 2, CutAfter: 2},
+	}
+	calls := map[string]func(c *lockchat.Client) error{
+		"Stream": func(c *lockchat.Client) error {
+			for _, err := range c.Stream(context.Background(), "m", nil) {
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		"StreamChunks": func(c *lockchat.Client) error {
+			for _, err := range c.StreamChunks(context.Background(), "m", nil) {
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		"Chat": func(c *lockchat.Client) error {
+			_, err := c.Chat(context.Background(), "m", nil)
+			return err
+		},
+		"Complete": func(c *lockchat.Client) error {
+			_, err := c.Complete(context.Background(), "m", nil)
+			return err
+		},
+	}
+	for kind, reply := range replies {
+		for name, call := range calls {
+			t.Run(kind+"/"+name, func(t *testing.T) {
+				srv := lockchattest.NewServer(reply)
+				defer srv.Close()
+				err := call(lockchat.New(lockchat.WithBaseURL(srv.URL), lockchat.WithRetryDelay(0, 0)))
+				var ie *lockchat.InterruptedError
+				if !errors.As(err, &ie) || ie.Delivered != 2 {
+					t.Fatalf("err = %v, want an *InterruptedError after 2 chunks", err)
+				}
+				if n := len(srv.Requests()); n != 1 {
+					t.Fatalf("%d requests: output already delivered was asked for again", n)
+				}
+			})
+		}
+	}
+}
+
+func TestChatReturnsWhatArrivedWithTheError(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Reasoning: []string{"r1"}, Tokens: []string{"a", "b", "c"}, CutAfter: 3})
+	defer srv.Close()
+	got, err := lockchat.New(lockchat.WithBaseURL(srv.URL)).Chat(context.Background(), "m", nil)
+	var ie *lockchat.InterruptedError
+	if !errors.As(err, &ie) || got.Message().Content != "ab" || got.Message().Reasoning != "r1" || got.Choices[0].FinishReason != "" {
+		t.Fatalf("Chat = %+v, %v", got, err)
+	}
+}
+
+func TestCompletionSizeLimit(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"0123456789", "0123456789", "0123456789"}})
+	defer srv.Close()
+	c := lockchat.New(lockchat.WithBaseURL(srv.URL), lockchat.WithMaxCompletionSize(15))
+	got, err := c.Chat(context.Background(), "m", nil)
+	var tooLarge *lockchat.CompletionTooLargeError
+	if !errors.As(err, &tooLarge) || tooLarge.Limit != 15 || got.Message().Content != "0123456789" {
+		t.Fatalf("Chat = %q, %v", got.Message().Content, err)
+	}
+	text, err := c.Complete(context.Background(), "m", nil)
+	if !errors.As(err, &tooLarge) || len(text) > 30 {
+		t.Fatalf("Complete = %q, %v", text, err)
+	}
+	// 0 lifts the limit.
+	if got, err := c.Chat(context.Background(), "m", nil, lockchat.WithMaxCompletionSize(0)); err != nil || len(got.Message().Content) != 30 {
+		t.Fatalf("no limit: %q, %v", got.Message().Content, err)
+	}
+}
