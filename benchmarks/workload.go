@@ -10,11 +10,17 @@ import (
 	"strings"
 )
 
-// Workload is a prepared event-stream body and the text a client must read from it.
+// Workload is a prepared event-stream body and what a client must read from it: the
+// content text, the reasoning text and the tool calls' arguments (all calls' together).
 type Workload struct {
-	Name   string
-	Body   []byte
-	Text   string
+	Name      string
+	Body      []byte
+	Text      string
+	Reasoning string
+	Args      string
+	// ReasoningField is the delta field the reasoning comes in, "" when there is none.
+	ReasoningField string
+	// Tokens counts the chunks that carry a fragment of text, reasoning or arguments.
 	Tokens int
 }
 
@@ -63,9 +69,128 @@ func Generate(name string, n int, roleAndUsage bool) Workload {
 	return Workload{Name: name, Body: []byte(body.String()), Text: text.String(), Tokens: n}
 }
 
-// Workloads are the streams every client is measured on.
+// Workloads are the streams every client is measured on: plain content chunks as
+// OpenAI sent them until 2025, and the shapes real servers send today.
 var Workloads = []Workload{
 	Generate("10k", 10_000, false),
 	Generate("100k", 100_000, false),
 	Generate("role+usage", 10_000, true),
+	OpenAI2025("openai-2025", 10_000),
+	DeepSeekReasoning("deepseek-reasoning", 7_000, 3_000),
+	ToolArguments("tool-args", 10_000),
+	Ollama("ollama-reasoning", 5_000, 5_000),
+}
+
+// alnum is what OpenAI's obfuscation padding is made of.
+const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// OpenAI2025 is OpenAI's chunk envelope since 2025: "service_tier", "usage":null on every
+// chunk, and an "obfuscation" string of random length that pads each chunk so that its
+// size does not give the token away.
+func OpenAI2025(name string, n int) Workload {
+	rng := rand.New(rand.NewPCG(uint64(n), 2025))
+	var body, text strings.Builder
+	event := func(delta string, finish string) {
+		pad := make([]byte, 1+rng.IntN(24))
+		for i := range pad {
+			pad[i] = alnum[rng.IntN(len(alnum))]
+		}
+		fmt.Fprintf(&body, `data: {"id":%q,"object":"chat.completion.chunk","created":1750000000,"model":"gpt-4.1-2025-04-14","service_tier":"default","system_fingerprint":"fp_b3f1157249","choices":[{"index":0,"delta":%s,"logprobs":null,"finish_reason":%s}],"usage":null,"obfuscation":%q}`+"\n\n",
+			chunkID, delta, finish, pad)
+	}
+	event(`{"role":"assistant","content":"","refusal":null,"annotations":[]}`, "null")
+	for range n {
+		tok := vocabulary[rng.IntN(len(vocabulary))]
+		event(`{"content":`+quote(tok)+`}`, "null")
+		text.WriteString(tok)
+	}
+	event(`{}`, `"stop"`)
+	body.WriteString("data: [DONE]\n\n")
+	return Workload{Name: name, Body: []byte(body.String()), Text: text.String(), Tokens: n}
+}
+
+// DeepSeekReasoning is a reasoning model's stream as DeepSeek sends it: reasoning_content
+// fragments with "content":null, then content fragments with "reasoning_content":null,
+// and usage on the finish chunk.
+func DeepSeekReasoning(name string, reasoning, content int) Workload {
+	rng := rand.New(rand.NewPCG(uint64(reasoning), 7))
+	var body, text, think strings.Builder
+	event := func(delta, finish string, usage string) {
+		fmt.Fprintf(&body, `data: {"id":"9c2f1a7e-5b1d-4c8e-a0f3-2d6b8e4c1f70","object":"chat.completion.chunk","created":1750000000,"model":"deepseek-reasoner","system_fingerprint":"fp_5417b77867_prod0425fp8","choices":[{"index":0,"delta":%s,"logprobs":null,"finish_reason":%s}]%s}`+"\n\n", delta, finish, usage)
+	}
+	event(`{"role":"assistant","content":null,"reasoning_content":""}`, "null", "")
+	for range reasoning {
+		tok := vocabulary[rng.IntN(len(vocabulary))]
+		event(`{"content":null,"reasoning_content":`+quote(tok)+`}`, "null", "")
+		think.WriteString(tok)
+	}
+	for range content {
+		tok := vocabulary[rng.IntN(len(vocabulary))]
+		event(`{"content":`+quote(tok)+`,"reasoning_content":null}`, "null", "")
+		text.WriteString(tok)
+	}
+	event(`{"content":"","reasoning_content":null}`, `"stop"`, fmt.Sprintf(`,"usage":{"prompt_tokens":20,"completion_tokens":%d,"total_tokens":%d,"completion_tokens_details":{"reasoning_tokens":%d}}`, reasoning+content, reasoning+content+20, reasoning))
+	body.WriteString("data: [DONE]\n\n")
+	return Workload{Name: name, Body: []byte(body.String()), Text: text.String(), Reasoning: think.String(),
+		ReasoningField: "reasoning_content", Tokens: reasoning + content}
+}
+
+// ToolArguments is an agent's tool call whose arguments (a file's content, JSON-escaped)
+// arrive in n fragments, in OpenAI's 2025 envelope.
+func ToolArguments(name string, n int) Workload {
+	rng := rand.New(rand.NewPCG(uint64(n), 11))
+	var body, args strings.Builder
+	event := func(delta string, finish string) {
+		fmt.Fprintf(&body, `data: {"id":%q,"object":"chat.completion.chunk","created":1750000000,"model":"gpt-4.1-2025-04-14","service_tier":"default","system_fingerprint":"fp_b3f1157249","choices":[{"index":0,"delta":%s,"logprobs":null,"finish_reason":%s}],"usage":null,"obfuscation":%q}`+"\n\n",
+			chunkID, delta, finish, alnum[:1+rng.IntN(12)])
+	}
+	fragment := func(s string) {
+		event(`{"tool_calls":[{"index":0,"function":{"arguments":`+quote(s)+`}}]}`, "null")
+		args.WriteString(s)
+	}
+	event(`{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_Qx7bN2mVt9LkR4sYp1ZcW8dE","type":"function","function":{"name":"write_file","arguments":""}}],"refusal":null,"annotations":[]}`, "null")
+	fragment(`{"path":"main.go","content":"`)
+	for range n - 2 {
+		tok := quote(vocabulary[rng.IntN(len(vocabulary))])
+		fragment(tok[1 : len(tok)-1]) // the token as it is inside a JSON string
+	}
+	fragment(`"}`)
+	event(`{}`, `"tool_calls"`)
+	body.WriteString("data: [DONE]\n\n")
+	return Workload{Name: name, Body: []byte(body.String()), Args: args.String(), Tokens: n}
+}
+
+// Ollama is Ollama's /v1 stream of a thinking model: the role and "content" repeated in
+// every chunk, reasoning under "reasoning", then the content.
+func Ollama(name string, reasoning, content int) Workload {
+	rng := rand.New(rand.NewPCG(uint64(reasoning), 5))
+	var body, text, think strings.Builder
+	event := func(delta, finish string) {
+		fmt.Fprintf(&body, `data: {"id":"chatcmpl-611","object":"chat.completion.chunk","created":1750000000,"model":"qwen3:8b","system_fingerprint":"fp_ollama","choices":[{"index":0,"delta":%s,"finish_reason":%s}]}`+"\n\n", delta, finish)
+	}
+	for range reasoning {
+		tok := vocabulary[rng.IntN(len(vocabulary))]
+		event(`{"role":"assistant","content":"","reasoning":`+quote(tok)+`}`, "null")
+		think.WriteString(tok)
+	}
+	for range content {
+		tok := vocabulary[rng.IntN(len(vocabulary))]
+		event(`{"role":"assistant","content":`+quote(tok)+`}`, "null")
+		text.WriteString(tok)
+	}
+	event(`{"role":"assistant","content":""}`, `"stop"`)
+	body.WriteString("data: [DONE]\n\n")
+	return Workload{Name: name, Body: []byte(body.String()), Text: text.String(), Reasoning: think.String(),
+		ReasoningField: "reasoning", Tokens: reasoning + content}
+}
+
+// quote returns s as a JSON string literal, as servers write it (no HTML escaping).
+func quote(s string) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		panic(err)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }

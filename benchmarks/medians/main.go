@@ -17,7 +17,7 @@ import (
 
 // The clients, in the order of the columns; a benchmark whose last name element is not
 // one of them is a row of its own.
-var clientOrder = []string{"lockchat", "go-openai", "openai-go", "encoding-json", "raw-lines"}
+var clientOrder = []string{"lockchat", "lockchat-chunks", "go-openai", "openai-go", "encoding-json", "raw-lines"}
 
 var procSuffix = regexp.MustCompile(`-\d+$`)
 
