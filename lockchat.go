@@ -91,6 +91,9 @@ func (c *Client) Stream(ctx context.Context, model string, messages []Message, o
 // with all its choices, roles, reasoning, refusals, tool-call fragments, finish reasons
 // and usage. Chunks that carry nothing (an empty keep-alive event) are skipped. Feed the
 // chunks to an Accumulator to assemble the answer, or call Chat, which does that.
+//
+// A failure before any output is retried, so a chunk that carried none (the role alone)
+// may come again from the new attempt; an Accumulator takes that in its stride.
 func (c *Client) StreamChunks(ctx context.Context, model string, messages []Message, opts ...Option) iter.Seq2[Chunk, error] {
 	return c.streamChunks(ctx, c.cfg.with(opts), model, messages)
 }
