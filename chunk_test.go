@@ -2,6 +2,7 @@ package lockchat
 
 import (
 	"context"
+	"encoding/json"
 	"reflect"
 	"testing"
 )
@@ -86,5 +87,39 @@ func TestUsageOfAnyShapeNeverFailsAStream(t *testing.T) {
 				t.Fatalf("usage %+v, want %+v", last.Usage, tc.want)
 			}
 		})
+	}
+}
+
+// TestRawReachesUnmodelledFields: fields lockchat does not model are in Chunk.Raw while
+// the loop body runs, without a second parse of the stream.
+func TestRawReachesUnmodelledFields(t *testing.T) {
+	body := []byte(events(`
+{"id":"g","choices":[{"index":0,"delta":{"content":"a"},"logprobs":{"content":[{"token":"a","logprob":-0.1}]}}],"x_groq":{"id":"req_1"}}
+{"id":"g","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"provider":"Groq"}
+[DONE]`))
+	var seen []string
+	for ch, err := range bodyClient(body, nil).StreamChunks(context.Background(), "m", nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		var extra struct {
+			XGroq    *struct{ ID string } `json:"x_groq"`
+			Provider string               `json:"provider"`
+			Choices  []struct {
+				Logprobs *struct{ Content []struct{ Token string } } `json:"logprobs"`
+			} `json:"choices"`
+		}
+		if err := json.Unmarshal(ch.Raw, &extra); err != nil {
+			t.Fatalf("Raw %q: %v", ch.Raw, err)
+		}
+		switch {
+		case extra.XGroq != nil:
+			seen = append(seen, "x_groq "+extra.XGroq.ID+" logprob "+extra.Choices[0].Logprobs.Content[0].Token)
+		case extra.Provider != "":
+			seen = append(seen, "provider "+extra.Provider)
+		}
+	}
+	if want := []string{"x_groq req_1 logprob a", "provider Groq"}; !reflect.DeepEqual(seen, want) {
+		t.Fatalf("saw %q, want %q", seen, want)
 	}
 }

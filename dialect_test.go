@@ -280,6 +280,28 @@ var dialectCases = []dialectCase{
 			Choices: one(asst("", call("call_o1", "get_weather", `{"city": "Paris"}`)), "stop"),
 			Repairs: []Repair{{Choice: -1, Kind: RepairChunkIDChanged, Count: 2}, {Choice: 0, Kind: RepairCallChanged, Count: 2}, {Choice: 0, Kind: RepairRoleMissing, Count: 1}}}},
 
+	{name: "z.ai glm: role on every chunk, no finish_reason key until the end",
+		body: events(`
+{"id":"2025112601","created":1,"model":"glm-4.7-flash","choices":[{"index":0,"delta":{"role":"assistant","reasoning_content":"Weather lookup."}}]}
+{"id":"2025112601","created":1,"model":"glm-4.7-flash","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"id":"call_0a1b2c3d4e5f60718293a4b5","index":0,"type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]}}]}
+{"id":"2025112601","created":1,"model":"glm-4.7-flash","choices":[{"index":0,"finish_reason":"tool_calls","delta":{"role":"assistant","content":""}}],"usage":{"prompt_tokens":150,"completion_tokens":20,"total_tokens":170}}
+[DONE]`),
+		want: Completion{ID: "2025112601", Model: "glm-4.7-flash",
+			Choices: one(withReasoning(asst("", call("call_0a1b2c3d4e5f60718293a4b5", "get_weather", `{"city":"Paris"}`)), "Weather lookup.", ""), "tool_calls"),
+			Usage:   &Usage{PromptTokens: 150, CompletionTokens: 20, TotalTokens: 170}}},
+
+	{name: "avian (kimi): the same reasoning twice, chunk id changes, finish twice",
+		body: events(`
+{"id":"cmpl-av1","object":"chat.completion.chunk","model":"kimi-k2.5","choices":[{"index":0,"delta":{"role":"assistant","content":"","reasoning_content":"Add them.","reasoning_details":[{"type":"reasoning.text","text":"Add them."}]}}]}
+{"id":"cmpl-av2","object":"chat.completion.chunk","model":"kimi-k2.5","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"functions.add:0","type":"function","function":{"name":"add","arguments":"{\"a\":2,\"b\":2}"}}]}}]}
+{"id":"cmpl-av2","object":"chat.completion.chunk","model":"kimi-k2.5","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}
+{"id":"cmpl-av2","object":"chat.completion.chunk","model":"kimi-k2.5","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":60,"completion_tokens":25,"total_tokens":85}}
+[DONE]`),
+		want: Completion{ID: "cmpl-av1", Model: "kimi-k2.5",
+			Choices: one(withReasoning(asst("", call("functions.add:0", "add", `{"a":2,"b":2}`)), "Add them.", ""), "tool_calls"),
+			Usage:   &Usage{PromptTokens: 60, CompletionTokens: 25, TotalTokens: 85},
+			Repairs: []Repair{{Choice: -1, Kind: RepairChunkIDChanged, Count: 3}}}},
+
 	{name: "bedrock gateway: the first call at index 1",
 		body: events(`
 {"id":"b","model":"anthropic.claude","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}
