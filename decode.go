@@ -394,38 +394,10 @@ func scanCall(s *scanner, rc *rawCall) bool {
 
 // scanFunction reads a call's "function" object: its name and arguments.
 func scanFunction(s *scanner, rc *rawCall) []byte {
-	start := s.i
-	s.i++ // '{'
-	var seen uint8
-	for first := true; ; first = false {
-		key, end := s.member(first)
-		if end {
-			if s.err {
-				return nil
-			}
-			return s.b[start:s.i]
-		}
-		k := keyIndex(key, functionKeys)
-		if k == -2 {
-			return nil
-		}
-		v := s.value(4)
-		if v == nil {
-			return nil
-		}
-		if k < 0 {
-			continue
-		}
-		if seen&(1<<k) != 0 {
-			return nil
-		}
-		seen |= 1 << k
-		if k == 0 {
-			rc.name = v
-		} else {
-			rc.args = v
-		}
-	}
+	var fields [2][]byte
+	v := scanFields(s, functionKeys, fields[:], nil)
+	rc.name, rc.args = fields[0], fields[1]
+	return v
 }
 
 // unmarshalCalls reads a tool_calls array with encoding/json.
@@ -681,6 +653,14 @@ func (d *chunkDecoder) scanChoice(s *scanner, rc *rawChoice) bool {
 
 // scanDelta reads a delta (or message) object's fields and returns its raw value, or nil.
 func (d *chunkDecoder) scanDelta(s *scanner, fields *[nDeltaKeys][]byte) []byte {
+	return scanFields(s, deltaKeys, fields[:], &d.holes)
+}
+
+// scanFields reads an object whose values it does not descend into: the raw value of each
+// of keys goes to dst at the key's index, and, if holes is not nil, the string values of
+// other keys are appended to it (see template.go). It returns the object's raw value, or
+// nil for anything encoding/json should decide (a repeated or escaped key).
+func scanFields(s *scanner, keys []string, dst [][]byte, holes *[][]byte) []byte {
 	start := s.i
 	s.i++ // '{'
 	for first := true; ; first = false {
@@ -691,7 +671,7 @@ func (d *chunkDecoder) scanDelta(s *scanner, fields *[nDeltaKeys][]byte) []byte 
 			}
 			return s.b[start:s.i]
 		}
-		k := keyIndex(key, deltaKeys)
+		k := keyIndex(key, keys)
 		if k == -2 {
 			return nil
 		}
@@ -700,15 +680,15 @@ func (d *chunkDecoder) scanDelta(s *scanner, fields *[nDeltaKeys][]byte) []byte 
 			return nil
 		}
 		if k < 0 {
-			if v[0] == '"' {
-				d.holes = append(d.holes, v)
+			if holes != nil && v[0] == '"' {
+				*holes = append(*holes, v)
 			}
 			continue
 		}
-		if fields[k] != nil {
+		if dst[k] != nil {
 			return nil
 		}
-		fields[k] = v
+		dst[k] = v
 	}
 }
 
