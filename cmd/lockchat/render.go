@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/lockchat/lockchat"
 )
@@ -224,9 +223,4 @@ func note(w io.Writer, dim bool, text string) {
 		return
 	}
 	fmt.Fprintln(w, text)
-}
-
-// hasText reports whether m holds anything to show.
-func hasText(m lockchat.Message) bool {
-	return strings.TrimSpace(m.Content) != "" || m.Refusal != "" || m.Reasoning != "" || len(m.ToolCalls) > 0
 }
