@@ -116,7 +116,7 @@ func (c *chat) command(ctx context.Context, line string) (leave bool) {
 			if c.system == "" {
 				note(w, dim, "(no system message)")
 			} else {
-				note(w, dim, "(system message: "+c.system+")")
+				note(w, dim, "(system message: "+stripAll(c.system)+")")
 			}
 			return false
 		}
@@ -128,11 +128,11 @@ func (c *chat) command(ctx context.Context, line string) (leave bool) {
 		note(w, dim, "(system message set)")
 	case "model":
 		if arg == "" {
-			note(w, dim, "(model: "+c.s.model+")")
+			note(w, dim, "(model: "+stripAll(c.s.model)+")")
 			return false
 		}
 		c.s.model = arg
-		note(w, dim, "(model: "+arg+")")
+		note(w, dim, "(model: "+stripAll(arg)+")")
 	case "retry":
 		if !c.asked {
 			note(w, dim, "(nothing to retry yet)")

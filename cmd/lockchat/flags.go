@@ -51,7 +51,10 @@ type header struct{ name, value string }
 // by code that never quotes them: a header may carry a credential.
 type listFlag []string
 
-func (l *listFlag) String() string     { return "" }
+// String returns "": flag.PrintDefaults shows no default for a list.
+func (l *listFlag) String() string { return "" }
+
+// Set adds one value.
 func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
 // errUsage reports bad usage: parseSettings has already said what was wrong.
@@ -82,7 +85,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.BoolVar(&s.json, "json", false, "print every chunk, then the assembled completion, as one JSON object per line")
 	fs.BoolVar(&s.verbose, "verbose", false, "after each answer, print time to first token, total time, speed and usage to standard error")
 	fs.BoolVar(&s.hideReasoning, "hide-reasoning", false, "do not show the model's reasoning")
-	fs.BoolVar(&s.demo, "demo", false, "answer from an in-process fake server (no network): a chat in a terminal, else one answer")
+	fs.BoolVar(&s.demo, "demo", false, "answer from an in-process fake server (no network): in a terminal a chat that shows -verbose statistics, else one answer")
 	fs.BoolVar(&s.version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -135,6 +138,8 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	return &s, nil
 }
 
+// usage writes what -h shows: how the modes are chosen, the flags, the environment
+// and the exit statuses.
 func usage(fs *flag.FlagSet, w io.Writer) {
 	fmt.Fprint(w, `usage: lockchat [flags] [prompt...]
 
@@ -156,6 +161,7 @@ Exit status: 0 done, 1 error, 2 bad usage, 130 interrupted (Ctrl-C).
 `)
 }
 
+// firstSet returns the first non-empty value.
 func firstSet(values ...string) string {
 	for _, v := range values {
 		if v != "" {
@@ -247,6 +253,7 @@ func plainHTTPWarning(s *settings) string {
 	return fmt.Sprintf("lockchat: warning: the API key goes unencrypted over plain http:// to %s; use an https:// base URL", stripAll(u.Host))
 }
 
+// isLoopback reports whether host names this machine.
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true

@@ -120,6 +120,7 @@ type lineResult struct {
 	err  error
 }
 
+// readLines starts reading r line by line.
 func readLines(r io.Reader) *lineReader {
 	lr := &lineReader{lines: make(chan lineResult), stop: make(chan struct{})}
 	go func() {
@@ -209,6 +210,7 @@ func (c *composer) pending() bool { return c.mode != single }
 // reset drops the message under way.
 func (c *composer) reset() { c.lines, c.mode = nil, single }
 
+// finish returns the message under way and starts afresh.
 func (c *composer) finish() string {
 	msg := strings.Join(c.lines, "\n")
 	c.reset()

@@ -46,6 +46,7 @@ func (o *jsonOutput) end(c lockchat.Completion, err error) error {
 	return o.line()
 }
 
+// encode puts v in the buffer as JSON, without its trailing newline.
 func (o *jsonOutput) encode(v any) {
 	enc := json.NewEncoder(&o.buf)
 	enc.SetEscapeHTML(false)
@@ -120,6 +121,7 @@ func completionJSON(c lockchat.Completion) map[string]any {
 	return m
 }
 
+// nullIfEmpty returns s, or nil (JSON null) for "".
 func nullIfEmpty(s string) any {
 	if s == "" {
 		return nil

@@ -37,6 +37,7 @@ type lineWriter struct {
 	err     error
 }
 
+// text writes s.
 func (l *lineWriter) text(s string) {
 	if s == "" {
 		return
@@ -103,6 +104,7 @@ func (o *textOutput) chunk(ch lockchat.Chunk) error {
 	return o.writeErr()
 }
 
+// write prints text of kind p, starting a new run of text when the kind changes.
 func (o *textOutput) write(p part, text string) {
 	if p != o.cur {
 		o.leave()
@@ -115,6 +117,7 @@ func (o *textOutput) write(p part, text string) {
 	o.writerOf(p).text(o.strip.strip(text))
 }
 
+// writerOf returns where text of kind p goes.
 func (o *textOutput) writerOf(p part) *lineWriter {
 	if p == partContent {
 		return o.out
@@ -170,13 +173,13 @@ func (o *textOutput) end(c lockchat.Completion, err error) error {
 	}
 	for _, ch := range c.Choices {
 		if ch.Index != 0 {
+			// Only choice 0 streamed; another is shown whole, labelled.
 			o.side.endLine()
-			o.side.text(fmt.Sprintf("choice %d: ", ch.Index))
-			o.side.text(stripAll(ch.Message.Content))
+			o.side.text(fmt.Sprintf("choice %d: %s", ch.Index, stripAll(ch.Message.Content)))
 			o.side.endLine()
-		}
-		if ch.Message.Refusal != "" && ch.Index != 0 {
-			o.side.text("refusal: " + stripAll(ch.Message.Refusal) + "\n")
+			if ch.Message.Refusal != "" {
+				o.side.text("refusal: " + stripAll(ch.Message.Refusal) + "\n")
+			}
 		}
 		for _, tc := range ch.Message.ToolCalls {
 			line := fmt.Sprintf("tool call %s %s", stripAll(tc.Name), stripAll(tc.Arguments))
@@ -192,6 +195,7 @@ func (o *textOutput) end(c lockchat.Completion, err error) error {
 	return o.writeErr()
 }
 
+// writeErr returns the first write error, if any.
 func (o *textOutput) writeErr() error {
 	if o.out.err != nil {
 		return fmt.Errorf("lockchat: writing the answer: %w", o.out.err)

@@ -49,8 +49,10 @@ func printStats(w io.Writer, t timing, c lockchat.Completion) {
 	io.WriteString(w, b.String())
 }
 
+// seconds shows a duration in seconds, to the millisecond.
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3fs", d.Seconds()) }
 
+// detail returns " (n what)", or "" when n is 0.
 func detail(n int, what string) string {
 	if n == 0 {
 		return ""
@@ -66,6 +68,7 @@ type retryAnnouncer struct {
 	w  io.Writer
 }
 
+// newRetryAnnouncer returns a logger that announces retries on w.
 func newRetryAnnouncer(w io.Writer) *slog.Logger {
 	return slog.New(&retryAnnouncer{mu: new(sync.Mutex), w: w})
 }
