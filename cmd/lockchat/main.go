@@ -1,13 +1,17 @@
-// Command lockchat streams a chat completion to standard output.
+// Command lockchat chats with, or sends one prompt to, any OpenAI-compatible server,
+// streaming the answers.
 //
 // Usage:
 //
 //	lockchat [flags] [prompt...]
 //
-// The prompt is the arguments joined by spaces, or standard input when there are none.
-// Tokens are printed as they arrive, then a newline. Errors go to standard error with
-// exit status 1; bad usage exits with 2; Ctrl-C cancels the request and exits with 130.
-// -demo answers from an in-process fake server, so it needs no network.
+// With no prompt and standard input a terminal, lockchat starts a chat: each line is
+// sent with the conversation so far, and the answer streams back; /help lists the
+// commands. Otherwise it is one-shot, for scripts: the prompt is the arguments, or
+// standard input, or both, and the answer goes to standard output followed by a
+// newline. Errors go to standard error with exit status 1; bad usage exits with 2;
+// Ctrl-C exits with 130. -demo answers from an in-process fake server, so it needs no
+// network. Run lockchat -h for the flags.
 package main
 
 import (
@@ -18,7 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -26,105 +30,193 @@ import (
 	"github.com/lockchat/lockchat/lockchattest"
 )
 
+// version is the command's version; -version adds the module's when the build knows it.
+const version = "0.2.0"
+
+// stdinGrace is how long one-shot mode waits for standard input to deliver something,
+// or its end, when a prompt is given as arguments too.
+const stdinGrace = time.Second
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	interrupts := make(chan os.Signal, 1)
+	signal.Notify(interrupts, os.Interrupt)
+	sys := &system{
+		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
+		interrupts:     interrupts,
+		stdinTerminal:  isTerminal(os.Stdin),
+		stdoutTerminal: isTerminal(os.Stdout),
+		now:            time.Now,
+		stdinGrace:     stdinGrace,
+		demoDelay:      demoDelay,
+	}
+	code := run(ctx, os.Args[1:], sys)
 	stop()
 	os.Exit(code)
 }
 
-// demoReply is what -demo streams.
-var demoReply = []string{"Привет", "! ", "Это ", "lockchat", ": ", "ответ ", "приходит ", "по ", "токенам", " 🙂"}
+// system is what the command takes from its surroundings; tests pass their own.
+type system struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	// interrupts receives one value per Ctrl-C.
+	interrupts <-chan os.Signal
+	// stdinTerminal and stdoutTerminal say whether those are terminals: a chat needs
+	// the first, and the second makes the output a terminal's (inline reasoning, control
+	// sequences stripped).
+	stdinTerminal, stdoutTerminal bool
+	now                           func() time.Time
+	stdinGrace                    time.Duration // see the constant
+	demoDelay                     time.Duration // the demo server's pause before each piece
+}
 
-// run is the whole command, with its surroundings passed in so that tests can drive it.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := flag.NewFlagSet("lockchat", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lockchat [flags] [prompt...]   (prompt from standard input when none is given)")
-		fs.PrintDefaults()
-	}
-	model := fs.String("model", lockchat.ModelGPT35Turbo, "model `name`")
-	baseURL := fs.String("base-url", envOr(getenv, "LOCKCHAT_BASE_URL", lockchat.DefaultBaseURL), "API base `URL` (env LOCKCHAT_BASE_URL)")
-	apiKey := fs.String("api-key", getenv("LOCKCHAT_API_KEY"), "API `key` sent as a bearer token (env LOCKCHAT_API_KEY)")
-	system := fs.String("system", "", "system `message` sent before the prompt")
-	temperature := fs.Float64("temperature", lockchat.DefaultTemperature, "sampling temperature")
-	retries := fs.Int("retries", lockchat.DefaultMaxRetries, "retries before the first token")
-	timeout := fs.Duration("timeout", 0, "overall time limit, e.g. 30s (0: none)")
-	demo := fs.Bool("demo", false, "answer from an in-process fake server (no network)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
+// run is the whole command. Cancelling ctx ends it with 130, as Ctrl-C does.
+func run(ctx context.Context, args []string, sys *system) int {
+	set, err := parseSettings(args, sys.getenv, sys.stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err != nil:
 		return 2
 	}
-	if *retries < 0 || *timeout < 0 {
-		fmt.Fprintln(stderr, "lockchat: -retries and -timeout must not be negative")
-		return 2
+	if set.version {
+		fmt.Fprintln(sys.stdout, versionText())
+		return 0
 	}
-	prompt := strings.Join(fs.Args(), " ")
-	if prompt == "" {
-		b, err := io.ReadAll(stdin)
-		if err != nil {
-			fmt.Fprintln(stderr, "lockchat: reading the prompt:", err)
-			return 1
-		}
-		prompt = strings.TrimSpace(string(b))
-	}
-	if prompt == "" {
-		fmt.Fprintln(stderr, "lockchat: no prompt: give it as arguments or on standard input")
-		fs.Usage()
-		return 2
-	}
-
-	if *demo {
-		srv := lockchattest.NewServer(lockchattest.Reply{Tokens: demoReply, Delay: 40 * time.Millisecond})
+	chatting := set.prompt == "" && sys.stdinTerminal
+	if set.demo {
+		srv := lockchattest.NewServer(demoReplies(sys.demoDelay)...)
 		defer srv.Close()
-		*baseURL = srv.URL
+		set.baseURL = srv.URL
+		if chatting && !set.verboseSet {
+			set.verbose = true // the tour shows the statistics too
+		}
 	}
-	if *timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *timeout)
-		defer cancel()
+	if w := plainHTTPWarning(set); w != "" {
+		fmt.Fprintln(sys.stderr, w)
+	}
+	term := sys.getenv("TERM")
+	s := &session{
+		set:    set,
+		sys:    sys,
+		client: lockchat.New(set.clientOptions(lockchat.WithLogger(newRetryAnnouncer(sys.stderr)))...),
+		model:  set.model,
+		dim:    sys.stdoutTerminal && term != "" && term != "dumb" && sys.getenv("NO_COLOR") == "",
+	}
+	if chatting {
+		c := &chat{s: s, system: set.system}
+		return c.run(ctx, banner(set))
+	}
+	return oneShot(ctx, s)
+}
+
+// banner is the chat's first line: what it talks to, and how to get help and leave.
+func banner(set *settings) string {
+	where := fmt.Sprintf("Chat with %s at %s.", stripAll(set.model), displayURL(set.baseURL))
+	if set.demo {
+		where = "Demo: a fake server on this machine answers with scripted replies (streaming text, reasoning, a tool call, usage); type anything."
+	}
+	return where + " /help lists the commands; /bye or Ctrl-D leaves."
+}
+
+// oneShot sends one prompt and prints its answer.
+func oneShot(ctx context.Context, s *session) int {
+	sys := s.sys
+	prompt, code := readPrompt(ctx, s)
+	if code >= 0 {
+		return code
 	}
 	var messages []lockchat.Message
-	if *system != "" {
-		messages = append(messages, lockchat.Message{Role: "system", Content: *system})
+	if s.set.system != "" {
+		messages = append(messages, lockchat.Message{Role: "system", Content: s.set.system})
 	}
 	messages = append(messages, lockchat.Message{Role: "user", Content: prompt})
-	client := lockchat.New(
-		lockchat.WithBaseURL(*baseURL),
-		lockchat.WithAPIKey(*apiKey),
-		lockchat.WithTemperature(*temperature),
-		lockchat.WithMaxRetries(*retries),
-	)
-
-	wrote := false
-	for token, err := range client.Stream(ctx, *model, messages) {
-		if err != nil {
-			if wrote {
-				fmt.Fprintln(stdout)
-			}
-			if errors.Is(err, context.Canceled) {
-				fmt.Fprintln(stderr, "lockchat: interrupted")
-				return 130
-			}
-			fmt.Fprintln(stderr, err)
-			return 1
+	actx, stop := untilInterrupt(ctx, sys.interrupts)
+	completion, _, err := s.answer(actx, messages)
+	stop()
+	if err != nil {
+		s.printError(err)
+		if errors.Is(err, context.Canceled) {
+			return 130
 		}
-		if _, err := io.WriteString(stdout, token); err != nil {
-			fmt.Fprintln(stderr, "lockchat: writing the answer:", err)
-			return 1
-		}
-		wrote = true
+		return 1
 	}
-	fmt.Fprintln(stdout)
+	if s.set.json {
+		return 0
+	}
+	// An answer with no text looks, to a script, like an empty answer: say what it was.
+	switch msg := completion.Message(); {
+	case msg.Content != "":
+	case msg.Refusal != "":
+		fmt.Fprintln(sys.stderr, lockchat.ErrRefusal)
+		return 1
+	case len(msg.ToolCalls) > 0:
+		fmt.Fprintf(sys.stderr, "%v, and lockchat runs no tools\n", lockchat.ErrToolCalls)
+		return 1
+	}
 	return 0
 }
 
-func envOr(getenv func(string) string, key, def string) string {
-	if v := getenv(key); v != "" {
-		return v
+// readPrompt returns the one-shot prompt: the arguments, standard input, or both. When
+// there are arguments, standard input is read only if it delivers something, or its
+// end, within the grace period (a file, /dev/null, a pipe being written to); so that an
+// open pipe nobody writes to (a CI runner's) never holds the command up. Its code is -1
+// to go on, else the exit status.
+func readPrompt(ctx context.Context, s *session) (prompt string, code int) {
+	sys := s.sys
+	if sys.stdinTerminal {
+		return s.set.prompt, -1 // a prompt is given: a chat would have started otherwise
 	}
-	return def
+	rd := readStdin(sys.stdin)
+	if s.set.prompt != "" {
+		timer := time.NewTimer(sys.stdinGrace)
+		defer timer.Stop()
+		select {
+		case <-rd.started:
+		case <-timer.C:
+			fmt.Fprintf(sys.stderr, "lockchat: standard input sent nothing within %s; sending the arguments alone\n", sys.stdinGrace)
+			return s.set.prompt, -1
+		case <-sys.interrupts:
+			fmt.Fprintln(sys.stderr, "lockchat: interrupted")
+			return "", 130
+		case <-ctx.Done():
+			fmt.Fprintln(sys.stderr, "lockchat: interrupted")
+			return "", 130
+		}
+	}
+	var res stdinResult
+	select {
+	case res = <-rd.done:
+	case <-sys.interrupts:
+		fmt.Fprintln(sys.stderr, "lockchat: interrupted")
+		return "", 130
+	case <-ctx.Done():
+		fmt.Fprintln(sys.stderr, "lockchat: interrupted")
+		return "", 130
+	}
+	if res.err != nil {
+		fmt.Fprintln(sys.stderr, stripAll(res.err.Error()))
+		return "", 1
+	}
+	if err := checkText("standard input", res.text); err != nil {
+		fmt.Fprintln(sys.stderr, err)
+		return "", 1
+	}
+	prompt = joinPrompt(s.set.prompt, res.text)
+	if prompt == "" {
+		fmt.Fprintln(sys.stderr, "lockchat: no prompt: give it as arguments or on standard input, or run lockchat in a terminal to chat")
+		fmt.Fprintln(sys.stderr, "Run lockchat -h for the flags.")
+		return "", 2
+	}
+	return prompt, -1
+}
+
+// versionText is what -version prints.
+func versionText() string {
+	v := "lockchat " + version
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		v += " (module " + info.Main.Version + ")"
+	}
+	return v
 }

@@ -1,0 +1,298 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/lockchat/lockchat"
+)
+
+// This file turns the command line and the environment into settings, and checks them.
+
+// settings are what the command line and the environment ask for.
+type settings struct {
+	model         string
+	baseURL       string
+	apiKey        string
+	system        string
+	temperature   float64
+	retries       int
+	timeout       time.Duration // per answer; 0 for none
+	idleTimeout   time.Duration
+	maxTokens     int // 0: not sent
+	params        []param
+	headers       []header
+	json          bool
+	verbose       bool
+	verboseSet    bool // -verbose was given, true or false
+	hideReasoning bool
+	demo          bool
+	version       bool
+	prompt        string // the arguments, joined by spaces
+}
+
+// param is one -param: a payload field and its value.
+type param struct {
+	key   string
+	value any // a json.RawMessage when the text parses as JSON, else a string
+}
+
+// header is one -header.
+type header struct{ name, value string }
+
+// listFlag collects the values of a repeatable flag. They are checked after parsing,
+// by code that never quotes them: a header may carry a credential.
+type listFlag []string
+
+// String returns "": flag.PrintDefaults shows no default for a list.
+func (l *listFlag) String() string { return "" }
+
+// Set adds one value.
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+// errUsage reports bad usage: parseSettings has already said what was wrong.
+var errUsage = errors.New("lockchat: bad usage")
+
+// parseSettings reads the flags in args and the environment. It writes what is wrong,
+// and the usage for -h, to stderr. It returns flag.ErrHelp for -h, errUsage for bad
+// usage.
+func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (*settings, error) {
+	var s settings
+	var params, headers listFlag
+	fs := flag.NewFlagSet("lockchat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { usage(fs, stderr) }
+	fs.StringVar(&s.model, "model", lockchat.ModelGPT35Turbo, "model `name`")
+	// The defaults of -base-url and -api-key are filled in after parsing, so that -h never
+	// shows what the environment holds (a key, or a URL with a password in it).
+	fs.StringVar(&s.baseURL, "base-url", "", "API base `URL` (default $LOCKCHAT_BASE_URL, $OPENAI_BASE_URL, "+lockchat.DefaultBaseURL+")")
+	fs.StringVar(&s.apiKey, "api-key", "", "API `key` sent as a bearer token (default $LOCKCHAT_API_KEY, $OPENAI_API_KEY)")
+	fs.StringVar(&s.system, "system", "", "system `message` sent before the conversation")
+	fs.Float64Var(&s.temperature, "temperature", lockchat.DefaultTemperature, "sampling temperature")
+	fs.IntVar(&s.maxTokens, "max-tokens", 0, "longest answer in tokens, sent as max_tokens (0: not sent)")
+	fs.Var(&params, "param", "extra payload field as `key=value`, the value read as JSON when it parses, else a string (repeatable)")
+	fs.Var(&headers, "header", "extra request header as `\"Name: value\"` (repeatable)")
+	fs.IntVar(&s.retries, "retries", lockchat.DefaultMaxRetries, "retries before the first token")
+	fs.DurationVar(&s.timeout, "timeout", 0, "time limit for each answer, e.g. 30s (0: none)")
+	fs.DurationVar(&s.idleTimeout, "idle-timeout", lockchat.DefaultIdleTimeout, "longest silence from the server before it counts as stalled (0: none)")
+	fs.BoolVar(&s.json, "json", false, "print every chunk, then the assembled completion, as one JSON object per line")
+	fs.BoolVar(&s.verbose, "verbose", false, "after each answer, print time to first token, total time, speed and usage to standard error")
+	fs.BoolVar(&s.hideReasoning, "hide-reasoning", false, "do not show the model's reasoning")
+	fs.BoolVar(&s.demo, "demo", false, "answer from an in-process fake server (no network): in a terminal a chat that shows -verbose statistics, else one answer")
+	fs.BoolVar(&s.version, "version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, errUsage
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "verbose" {
+			s.verboseSet = true
+		}
+	})
+	s.prompt = strings.Join(fs.Args(), " ")
+	s.baseURL = firstSet(s.baseURL, getenv("LOCKCHAT_BASE_URL"), getenv("OPENAI_BASE_URL"), lockchat.DefaultBaseURL)
+	s.apiKey = firstSet(s.apiKey, getenv("LOCKCHAT_API_KEY"), getenv("OPENAI_API_KEY"))
+
+	var problems []string
+	if s.retries < 0 || s.timeout < 0 || s.idleTimeout < 0 || s.maxTokens < 0 {
+		problems = append(problems, "-retries, -timeout, -idle-timeout and -max-tokens must not be negative")
+	}
+	if s.model == "" {
+		problems = append(problems, "-model must not be empty")
+	}
+	if err := checkBaseURL(s.baseURL); err != nil {
+		problems = append(problems, err.Error())
+	}
+	for i, p := range params {
+		pv, err := parseParam(p)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("-param number %d: %v", i+1, err))
+			continue
+		}
+		s.params = append(s.params, pv)
+	}
+	for i, h := range headers {
+		hv, err := parseHeader(h)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("-header number %d: %v", i+1, err))
+			continue
+		}
+		s.headers = append(s.headers, hv)
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(stderr, "lockchat:", p)
+		}
+		fmt.Fprintln(stderr, "Run lockchat -h for the flags.")
+		return nil, errUsage
+	}
+	return &s, nil
+}
+
+// usage writes what -h shows: how the modes are chosen, the flags, the environment
+// and the exit statuses.
+func usage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprint(w, `usage: lockchat [flags] [prompt...]
+
+With no prompt and standard input a terminal, lockchat starts a chat (/help lists its
+commands). Otherwise it sends one prompt and streams the answer: the prompt is the
+arguments, or standard input, or both (the arguments, a blank line, then standard input,
+when standard input delivers something or its end within a second).
+
+Flags:
+`)
+	fs.PrintDefaults()
+	fmt.Fprint(w, `
+Environment:
+  LOCKCHAT_BASE_URL, then OPENAI_BASE_URL   the API base URL when -base-url is not given
+  LOCKCHAT_API_KEY, then OPENAI_API_KEY     the API key when -api-key is not given
+  NO_COLOR                                  show reasoning with a label, not dimmed
+
+Exit status: 0 done, 1 error, 2 bad usage, 130 interrupted (Ctrl-C).
+`)
+}
+
+// firstSet returns the first non-empty value.
+func firstSet(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// checkBaseURL accepts an http:// or https:// URL with a host. Its error does not quote
+// the URL, which may hold a password.
+func checkBaseURL(base string) error {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("the base URL must be an http:// or https:// URL with a host")
+	}
+	return nil
+}
+
+// reservedKeys are payload fields that every request sets itself.
+var reservedKeys = map[string]string{
+	"model":    "use -model",
+	"messages": "the conversation is sent there",
+	"stream":   "lockchat always streams",
+}
+
+// parseParam reads "key=value". The value is sent as JSON when it is valid JSON (a
+// number, true, null, an object…), else as a string: -param top_p=0.9 sends a number,
+// -param user=alice a string, -param 'user="42"' the string "42".
+func parseParam(s string) (param, error) {
+	key, value, ok := strings.Cut(s, "=")
+	key = strings.TrimSpace(key)
+	if !ok || key == "" {
+		return param{}, errors.New(`want key=value`)
+	}
+	if why, reserved := reservedKeys[key]; reserved {
+		return param{}, fmt.Errorf("%q cannot be set: %s", key, why)
+	}
+	if json.Valid([]byte(value)) {
+		return param{key: key, value: json.RawMessage(value)}, nil
+	}
+	return param{key: key, value: value}, nil
+}
+
+// parseHeader reads "Name: value". Its errors name the header but never quote its value.
+func parseHeader(s string) (header, error) {
+	name, value, ok := strings.Cut(s, ":")
+	if !ok || !isToken(name) {
+		return header{}, errors.New(`want "Name: value", with a name of letters, digits and -`)
+	}
+	value = strings.TrimSpace(value)
+	for _, r := range value {
+		if (r < 0x20 && r != '\t') || r == 0x7f {
+			return header{}, fmt.Errorf("the value of %s holds a control character", name)
+		}
+	}
+	return header{name: name, value: value}, nil
+}
+
+// isToken reports whether s is an HTTP header name (RFC 9110's token).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// plainHTTPWarning returns a warning when a credential would cross the network
+// unencrypted: a key, or an authorization header, sent over http:// to a host that is
+// not this machine. It returns "" otherwise.
+func plainHTTPWarning(s *settings) string {
+	credential := s.apiKey != ""
+	for _, h := range s.headers {
+		switch strings.ToLower(h.name) {
+		case "authorization", "proxy-authorization", "api-key", "x-api-key":
+			credential = true
+		}
+	}
+	u, err := url.Parse(s.baseURL)
+	if !credential || err != nil || u.Scheme != "http" || isLoopback(u.Hostname()) {
+		return ""
+	}
+	return fmt.Sprintf("lockchat: warning: the API key goes unencrypted over plain http:// to %s; use an https:// base URL", stripAll(u.Host))
+}
+
+// isLoopback reports whether host names this machine.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// displayURL is the base URL without its user and password, for the chat's banner.
+func displayURL(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "the server"
+	}
+	u.User = nil
+	return stripAll(u.String())
+}
+
+// clientOptions are the options of the client the settings describe.
+func (s *settings) clientOptions(logger lockchat.Option) []lockchat.Option {
+	opts := []lockchat.Option{
+		lockchat.WithBaseURL(s.baseURL),
+		lockchat.WithAPIKey(s.apiKey),
+		lockchat.WithTemperature(s.temperature),
+		lockchat.WithMaxRetries(s.retries),
+		lockchat.WithIdleTimeout(s.idleTimeout),
+		logger,
+	}
+	if s.verbose {
+		opts = append(opts, lockchat.WithUsage())
+	}
+	if s.maxTokens > 0 {
+		opts = append(opts, lockchat.WithParam("max_tokens", s.maxTokens))
+	}
+	for _, p := range s.params {
+		opts = append(opts, lockchat.WithParam(p.key, p.value)) // after -max-tokens: -param wins
+	}
+	for _, h := range s.headers {
+		opts = append(opts, lockchat.WithHeader(h.name, h.value))
+	}
+	return opts
+}
