@@ -26,7 +26,7 @@ func streamChunks(body []byte, cuts []int) ([]Chunk, error) {
 // whole and one byte a read.
 func TestChunksDoNotDependOnReads(t *testing.T) {
 	bodies := map[string]string{
-		"held-back half flushed at [DONE]": chunk(delta(`"a\uD83D"`)) + `data: {"id":"c2","model":"m2","choices":[{"index":0,"delta":{"reasoning":"r\uD83E"}}]}` + "\n\n" + done,
+		"held-back half flushed at [DONE]":  chunk(delta(`"a\uD83D"`)) + `data: {"id":"c2","model":"m2","choices":[{"index":0,"delta":{"reasoning":"r\uD83E"}}]}` + "\n\n" + done,
 		"held-back half flushed at the end": chunk(delta(`"a\uD83D"`)) + `data: {"id":"c3","model":"m3","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}` + "\n\n",
 	}
 	for _, tc := range dialectCases {
