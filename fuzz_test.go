@@ -67,6 +67,7 @@ func FuzzChunkTemplate(f *testing.F) {
 		f.Add([]byte(s), []byte(`"a" , "content": "b"`), []byte(`"x"`))
 		f.Add([]byte(s), []byte(`"x\"`), []byte(`"y\"`))
 		f.Add([]byte(s), []byte(`""`), []byte(`"pad", "error": "e"`))
+		f.Add([]byte(s), []byte(`"same holes"`), []byte{})
 	}
 	f.Fuzz(func(t *testing.T, first, lit, pad []byte) {
 		var dec, slow chunkDecoder
@@ -89,7 +90,7 @@ func FuzzChunkTemplate(f *testing.F) {
 }
 
 // render makes a chunk of the template's segments with lit in the text's hole and pad in
-// every other hole.
+// every other hole, or, when pad is empty, the template's own values there.
 func (t *template) render(lit, pad []byte) []byte {
 	var b []byte
 	for i, seg := range t.segs {
@@ -98,6 +99,8 @@ func (t *template) render(lit, pad []byte) []byte {
 		case i == len(t.segs)-1:
 		case i == t.text:
 			b = append(b, lit...)
+		case len(pad) == 0:
+			b = append(b, t.buf[t.segOff[i]+len(seg):t.segOff[i+1]]...)
 		default:
 			b = append(b, pad...)
 		}

@@ -24,7 +24,9 @@ type template struct {
 	ok     bool
 	buf    []byte   // the template chunk's bytes; the segments are slices of it
 	segs   [][]byte // len(segs) == holes+1
+	segOff []int    // where each segment begins in buf
 	text   int      // the hole that carries the text
+	lit    [2]int   // where the text's literal begins and ends in buf
 	kind   int      // what the text is: fContent, fReasoning, fRefusal or fArgs
 	choice decodedChoice
 	call   decodedCall // the tool call whose arguments are the text, for fArgs
@@ -52,28 +54,11 @@ func (t *template) apply(d *chunkDecoder, data []byte) bool {
 		return false
 	}
 	var starts [maxHoles + 1]int // where each segment begins in data
-	var lit []byte
-	pos := 0
-	for i, seg := range t.segs {
-		if !bytes.HasPrefix(data[pos:], seg) {
-			return false
-		}
-		starts[i] = pos
-		pos += len(seg)
-		if i == len(t.segs)-1 {
-			break
-		}
-		s := scanner{b: data, i: pos}
-		q, _ := s.str()
-		if q == nil {
-			return false
-		}
-		if i == t.text {
-			lit = q
-		}
-		pos = s.i
+	lit, ok := t.matchText(data, &starts)
+	if !ok {
+		lit, ok = t.matchHoles(data, &starts)
 	}
-	if pos != len(data) {
+	if !ok {
 		return false
 	}
 	d.choices, d.calls, d.usage, d.apiErr = d.choices[:0], d.calls[:0], nil, nil
@@ -97,6 +82,55 @@ func (t *template) apply(d *chunkDecoder, data []byte) bool {
 	}
 	d.choices = append(d.choices, c)
 	return true
+}
+
+// matchText matches a chunk that differs from the template only in its text, as most do:
+// two memory compares, around the one literal. It fills starts and returns the literal.
+func (t *template) matchText(data []byte, starts *[maxHoles + 1]int) ([]byte, bool) {
+	before, after := t.buf[:t.lit[0]], t.buf[t.lit[1]:]
+	if len(data) < len(before)+len(after)+2 || !bytes.HasPrefix(data, before) || !bytes.HasSuffix(data, after) {
+		return nil, false
+	}
+	lit := data[len(before) : len(data)-len(after)]
+	s := scanner{b: lit}
+	if q, _ := s.str(); q == nil || s.i != len(lit) {
+		return nil, false
+	}
+	shift := len(data) - len(t.buf) // the segments after the text moved by this much
+	for i, off := range t.segOff {
+		starts[i] = off
+		if i > t.text {
+			starts[i] += shift
+		}
+	}
+	return lit, true
+}
+
+// matchHoles matches a chunk made of the template's segments with any string literal in
+// each hole. It fills starts and returns the text's literal.
+func (t *template) matchHoles(data []byte, starts *[maxHoles + 1]int) ([]byte, bool) {
+	var lit []byte
+	pos := 0
+	for i, seg := range t.segs {
+		if !bytes.HasPrefix(data[pos:], seg) {
+			return nil, false
+		}
+		starts[i] = pos
+		pos += len(seg)
+		if i == len(t.segs)-1 {
+			break
+		}
+		s := scanner{b: data, i: pos}
+		q, _ := s.str()
+		if q == nil {
+			return nil, false
+		}
+		if i == t.text {
+			lit = q
+		}
+		pos = s.i
+	}
+	return lit, pos == len(data)
 }
 
 // learn makes data, just decoded in full by the fast path, the template if it has a shape
@@ -146,16 +180,17 @@ func (t *template) learn(d *chunkDecoder, data []byte) {
 	}
 	slices.SortFunc(holes, func(a, b []byte) int { return offset(a) - offset(b) })
 	t.buf = append(t.buf[:0], data...)
-	t.segs = t.segs[:0]
+	t.segs, t.segOff = t.segs[:0], t.segOff[:0]
+	t.lit = [2]int{offset(lit), offset(lit) + len(lit)}
 	prev := 0
 	for i, h := range holes {
 		if offset(h) == offset(lit) {
 			t.text = i
 		}
-		t.segs = append(t.segs, t.buf[prev:offset(h)])
+		t.segs, t.segOff = append(t.segs, t.buf[prev:offset(h)]), append(t.segOff, prev)
 		prev = offset(h) + len(h)
 	}
-	t.segs = append(t.segs, t.buf[prev:])
+	t.segs, t.segOff = append(t.segs, t.buf[prev:]), append(t.segOff, prev)
 	// Locate each top-level value by segment. A value never begins or ends inside a hole
 	// (a hole is a whole string value); it may hold holes (the choices array does).
 	point := func(x int) (tpoint, bool) {
