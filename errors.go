@@ -1,15 +1,12 @@
 package lockchat
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // ErrModelNotFound matches (with errors.Is) an error the server sent to say that the
@@ -31,9 +28,6 @@ var ErrLineTooLong = errors.New("lockchat: event-stream line too long")
 // ErrMalformedStream matches (with errors.Is) the error returned when a 2xx body cannot be
 // decoded: an event whose data is not a JSON chunk, or a chunk of the wrong shape.
 var ErrMalformedStream = errors.New("lockchat: malformed stream")
-
-// excerptLimit bounds every piece of a response body quoted in an error.
-const excerptLimit = 256
 
 // APIError is an error answered by the server: a non-2xx status, an error object inside a
 // 2xx stream, or a 2xx body that is not a chat-completions stream at all.
@@ -106,64 +100,6 @@ func (e *APIError) Is(target error) bool {
 	return target == ErrModelNotFound && e.modelNotFound()
 }
 
-var modelNotFoundMessage = regexp.MustCompile("The model:? `[^`]*` does not exist")
-
-func (e *APIError) modelNotFound() bool {
-	return e.Code == "model_not_found" || modelNotFoundMessage.MatchString(e.Message)
-}
-
-// retryable reports whether sending the same request again may succeed.
-func (e *APIError) retryable() bool {
-	if e.modelNotFound() {
-		return true
-	}
-	switch e.StatusCode {
-	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooManyRequests,
-		http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	if !e.InStream {
-		return false
-	}
-	switch e.Type {
-	case "server_error", "rate_limit_error", "rate_limit_exceeded", "overloaded_error":
-		return true
-	}
-	switch e.Code {
-	case "server_error", "rate_limit_exceeded", "408", "429", "500", "502", "503", "504":
-		return true
-	}
-	return false
-}
-
-// redact keeps the API key out of err: out of the fields of an *APIError whose server
-// quoted it back, and out of the text of any other error.
-func redact(err error, key string) error {
-	if err == nil || key == "" {
-		return err
-	}
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		for _, f := range []*string{&apiErr.Message, &apiErr.Body, &apiErr.Param, &apiErr.Code, &apiErr.Type} {
-			*f = strings.ReplaceAll(*f, key, "[redacted]")
-		}
-	}
-	if strings.Contains(err.Error(), key) {
-		return &redactedError{err: err, key: key}
-	}
-	return err
-}
-
-// redactedError is an error whose text quoted the API key.
-type redactedError struct {
-	err error
-	key string
-}
-
-func (e *redactedError) Error() string { return strings.ReplaceAll(e.err.Error(), e.key, "[redacted]") }
-func (e *redactedError) Unwrap() error { return e.err }
-
 // LineTooLongError is returned when one event-stream line, or the data of one event, is
 // longer than the limit set with WithMaxLineSize. Nothing is truncated: the call fails.
 type LineTooLongError struct {
@@ -198,107 +134,10 @@ func (e *InterruptedError) Error() string {
 // Unwrap returns the cause.
 func (e *InterruptedError) Unwrap() error { return e.Err }
 
-// errorEnvelope is the shape of the OpenAI error object and of the flat variants other
-// servers send ({"object":"error", "message":…} from vLLM, {"message":…} from others).
-type errorEnvelope struct {
-	Error   json.RawMessage `json:"error"`
-	Object  json.RawMessage `json:"object"`
-	Message json.RawMessage `json:"message"`
-	Type    json.RawMessage `json:"type"`
-	Code    json.RawMessage `json:"code"`
-	Param   json.RawMessage `json:"param"`
-	Detail  json.RawMessage `json:"detail"`
-}
+// transportError is a failure of the connection itself: a refused dial, a reset, a body
+// cut by the network. Such a failure before any output is delivered is retried.
+type transportError struct{ err error }
 
-// parseErrorBody reads an error from a JSON body. It reports false when the body holds no
-// recognisable error.
-func parseErrorBody(body []byte, e *APIError) bool {
-	var env errorEnvelope
-	if json.Unmarshal(body, &env) != nil {
-		return false
-	}
-	if !isNull(env.Error) {
-		fillError(env.Error, e)
-		return true
-	}
-	if env.Message != nil || env.Detail != nil || jsonString(env.Object) == "error" {
-		fillError(body, e)
-		return true
-	}
-	return false
-}
-
-// fillError sets e's fields from the JSON value of an "error" field: an object with
-// message, type, code and param; a plain string; or anything else, kept as its text.
-func fillError(raw []byte, e *APIError) {
-	var obj errorEnvelope
-	if json.Unmarshal(raw, &obj) == nil && len(raw) > 0 && raw[0] == '{' {
-		e.Message = jsonText(obj.Message)
-		if e.Message == "" {
-			e.Message = jsonText(obj.Detail)
-		}
-		e.Type = jsonText(obj.Type)
-		e.Code = jsonText(obj.Code)
-		e.Param = jsonText(obj.Param)
-		return
-	}
-	e.Message = textOf(raw)
-}
-
-// textOf returns raw's value if it is a JSON string, else a bounded excerpt of raw.
-func textOf(raw []byte) string {
-	if s, err := unquoteJSON(raw); err == nil {
-		return s
-	}
-	return excerpt(raw)
-}
-
-// jsonText returns a JSON string's value, a number's or boolean's text, a bounded
-// excerpt of an object or array, and "" for null or absent values.
-func jsonText(raw json.RawMessage) string {
-	if isNull(raw) {
-		return ""
-	}
-	switch raw[0] {
-	case '"':
-		s, _ := unquoteJSON(raw)
-		return s
-	case '{', '[':
-		return excerpt(raw)
-	}
-	return string(raw)
-}
-
-// jsonString returns a JSON string's value, or "" for anything else.
-func jsonString(raw []byte) string {
-	if len(raw) == 0 || raw[0] != '"' {
-		return ""
-	}
-	s, _ := unquoteJSON(raw)
-	return s
-}
-
-func isNull(raw []byte) bool { return len(raw) == 0 || string(raw) == "null" }
-
-// excerpt returns at most excerptLimit bytes of b as valid UTF-8 with white space folded,
-// marking a cut with "…".
-func excerpt(b []byte) string {
-	cut := false
-	if len(b) > excerptLimit {
-		b, cut = b[:excerptLimit], true
-		// Drop a rune the cut split in two rather than quote half of it.
-		for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
-			if utf8.RuneStart(b[i]) {
-				if !utf8.FullRune(b[i:]) {
-					b = b[:i]
-				}
-				break
-			}
-		}
-	}
-	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(b), "\uFFFD")), " ")
-	if cut {
-		s += "…"
-	}
-	return s
-}
+func (e *transportError) Error() string        { return "lockchat: connection failed: " + e.err.Error() }
+func (e *transportError) Unwrap() error        { return e.err }
+func (e *transportError) Is(target error) bool { return target == ErrConnection }

@@ -12,14 +12,6 @@ import (
 	"time"
 )
 
-// transportError is a failure of the connection itself: a refused dial, a reset, a body
-// cut by the network. Such a failure before any output is delivered is retried.
-type transportError struct{ err error }
-
-func (e *transportError) Error() string        { return "lockchat: connection failed: " + e.err.Error() }
-func (e *transportError) Unwrap() error        { return e.err }
-func (e *transportError) Is(target error) bool { return target == ErrConnection }
-
 // retryable reports whether the same request may succeed if sent again. It is asked only
 // while nothing has been delivered to the caller.
 func retryable(err error) bool {
@@ -103,4 +95,29 @@ func logRetry(ctx context.Context, l *slog.Logger, attempt int, reason error, de
 		slog.Int("attempt", attempt),
 		slog.String("reason", reason.Error()),
 		slog.Duration("delay", delay))
+}
+
+// retryable reports whether sending the same request again may succeed.
+func (e *APIError) retryable() bool {
+	if e.modelNotFound() {
+		return true
+	}
+	switch e.StatusCode {
+	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooManyRequests,
+		http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	if !e.InStream {
+		return false
+	}
+	switch e.Type {
+	case "server_error", "rate_limit_error", "rate_limit_exceeded", "overloaded_error":
+		return true
+	}
+	switch e.Code {
+	case "server_error", "rate_limit_exceeded", "408", "429", "500", "502", "503", "504":
+		return true
+	}
+	return false
 }
