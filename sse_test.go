@@ -105,14 +105,15 @@ func TestEventStreamRules(t *testing.T) {
 		{"empty body", "", nil, -1, nil},
 	}
 	for _, tc := range cases {
-		for _, cut := range splits(len(tc.in)) {
-			got, retry, err := readEvents([]byte(tc.in), cut, 1<<20)
-			if !slices.Equal(got, tc.want) || retry != tc.retry || !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
-				t.Errorf("%s, cut at %v:\n got %q retry %d err %v\nwant %q retry %d err %v",
-					tc.name, cut, got, retry, err, tc.want, tc.retry, tc.err)
-				break
+		t.Run(tc.name, func(t *testing.T) {
+			for _, cut := range splits(len(tc.in)) {
+				got, retry, err := readEvents([]byte(tc.in), cut, 1<<20)
+				if !slices.Equal(got, tc.want) || retry != tc.retry || !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
+					t.Fatalf("cut at %v:\n got %q retry %d err %v\nwant %q retry %d err %v",
+						cut, got, retry, err, tc.want, tc.retry, tc.err)
+				}
 			}
-		}
+		})
 	}
 }
 
@@ -122,15 +123,18 @@ func TestEventStreamLineLimit(t *testing.T) {
 	if evs, _, err := readEvents([]byte(line), nil, max); err != nil || len(evs) != 1 {
 		t.Fatalf("a line of exactly the limit: %d events, %v", len(evs), err)
 	}
-	for _, in := range []string{
-		"data: " + strings.Repeat("x", max) + "\n\n",
-		strings.Repeat("data: "+strings.Repeat("y", 100)+"\n", 20) + "\n", // one event's data over the limit
+	for name, in := range map[string]string{
+		"a line":        "data: " + strings.Repeat("x", max) + "\n\n",
+		"an event":      strings.Repeat("data: "+strings.Repeat("y", 100)+"\n", 20) + "\n",
+		"the last line": "data: " + strings.Repeat("x", max),
 	} {
-		_, _, err := readEvents([]byte(in), nil, max)
-		var tooLong *LineTooLongError
-		if !errors.As(err, &tooLong) || tooLong.Limit != max || !errors.Is(err, ErrLineTooLong) {
-			t.Errorf("err = %v, want a *LineTooLongError naming %d", err, max)
-		}
+		t.Run(name, func(t *testing.T) {
+			_, _, err := readEvents([]byte(in), nil, max)
+			var tooLong *LineTooLongError
+			if !errors.As(err, &tooLong) || tooLong.Limit != max || !errors.Is(err, ErrLineTooLong) {
+				t.Errorf("err = %v, want a *LineTooLongError naming %d", err, max)
+			}
+		})
 	}
 }
 

@@ -168,33 +168,32 @@ var streamCases = []streamCase{
 
 func TestStreamFidelity(t *testing.T) {
 	for _, tc := range streamCases {
-		ct := tc.ct
-		switch ct {
-		case "":
-			ct = "text/event-stream"
-		case "-":
-			ct = ""
-		}
-		body := []byte(tc.body)
-		var wantErr string
-		for i, cut := range splits(len(body)) {
-			toks, err := streamBody(ct, body, cut)
-			if !slices.Equal(toks, tc.tokens) {
-				t.Errorf("%s, cut at %v: tokens %q, want %q (err %v)", tc.name, cut, toks, tc.tokens, err)
-				break
+		t.Run(tc.name, func(t *testing.T) {
+			ct := tc.ct
+			switch ct {
+			case "":
+				ct = "text/event-stream"
+			case "-":
+				ct = ""
 			}
-			if tc.check == nil && err != nil || tc.check != nil && (err == nil || !tc.check(err)) {
-				t.Errorf("%s, cut at %v: unexpected error %v", tc.name, cut, err)
-				break
+			body := []byte(tc.body)
+			var wantErr string
+			for i, cut := range splits(len(body)) {
+				toks, err := streamBody(ct, body, cut)
+				if !slices.Equal(toks, tc.tokens) {
+					t.Fatalf("cut at %v: tokens %q, want %q (err %v)", cut, toks, tc.tokens, err)
+				}
+				if tc.check == nil && err != nil || tc.check != nil && (err == nil || !tc.check(err)) {
+					t.Fatalf("cut at %v: unexpected error %v", cut, err)
+				}
+				// Whatever the cut, the error is the same one.
+				if i == 0 && err != nil {
+					wantErr = err.Error()
+				} else if err != nil && err.Error() != wantErr {
+					t.Fatalf("cut at %v: error %q, whole body gave %q", cut, err, wantErr)
+				}
 			}
-			// Whatever the cut, the error is the same one.
-			if i == 0 && err != nil {
-				wantErr = err.Error()
-			} else if err != nil && err.Error() != wantErr {
-				t.Errorf("%s, cut at %v: error %q, whole body gave %q", tc.name, cut, err, wantErr)
-				break
-			}
-		}
+		})
 	}
 }
 
@@ -236,5 +235,13 @@ func TestStreamLineTooLong(t *testing.T) {
 	}
 	if _, err := streamBody("application/json", body[6:], nil, WithMaxLineSize(1000)); !errors.Is(err, ErrLineTooLong) {
 		t.Fatalf("a JSON body over the limit: err = %v", err)
+	}
+}
+
+func TestMalformedDataExcerptIsBounded(t *testing.T) {
+	body := []byte("data: " + strings.Repeat("<garbage>", 100000) + "\n\n")
+	_, err := streamBody("text/event-stream", body, nil)
+	if !errors.Is(err, ErrMalformedStream) || len(err.Error()) > 600 {
+		t.Fatalf("err (%d bytes) = %.300v", len(err.Error()), err)
 	}
 }
