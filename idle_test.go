@@ -3,6 +3,7 @@ package lockchat_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -110,5 +111,43 @@ func TestSlowCallerIsNotIdle(t *testing.T) {
 	}
 	if strings.Join(got, "") != "abc" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// TestPoolWaitIsNotIdle: with one connection per host, a second call waits for the
+// first call's connection longer than the idle timeout, while the first caller dwells
+// in its loop body. Neither wait is the server's silence.
+func TestPoolWaitIsNotIdle(t *testing.T) {
+	const idle = 100 * time.Millisecond
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"a", "b"}})
+	defer srv.Close()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxConnsPerHost = 1
+	defer tr.CloseIdleConnections()
+	c := lockchat.New(lockchat.WithBaseURL(srv.URL), lockchat.WithHTTPClient(&http.Client{Transport: tr}),
+		lockchat.WithIdleTimeout(idle), lockchat.WithMaxRetries(0))
+	second := make(chan error, 1)
+	var first strings.Builder
+	for tok, err := range c.Stream(context.Background(), "m", hello) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Len() == 0 {
+			go func() {
+				got, err := c.Complete(context.Background(), "m", hello)
+				if err == nil && got != "ab" {
+					err = fmt.Errorf("second call got %q", got)
+				}
+				second <- err
+			}()
+			time.Sleep(4 * idle) // the second call waits for the connection all this time
+		}
+		first.WriteString(tok)
+	}
+	if first.String() != "ab" {
+		t.Fatalf("first call got %q", first.String())
+	}
+	if err := <-second; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -9,23 +9,23 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
-// This file holds one HTTP exchange: the request, the response's status and type, and
-// the idle timeout that watches both.
+// This file holds one HTTP exchange: the request, the response's status and type. The
+// idle timeout that watches it is idle.go's.
 
 // attempt sends the request once and decodes the answer.
 func (c *Client) attempt(ctx context.Context, cfg *config, endpoint string, payload []byte, h handler, delivered *int) error {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	var idle *watchdog
+	var idle *idleTimer
 	if cfg.idleTimeout > 0 {
-		idle = newWatchdog(cfg.idleTimeout, cancel)
+		idle = newIdleTimer(cfg.idleTimeout, cancel)
 		defer idle.stop()
-		h = idle.watch(h)
+		actx = httptrace.WithClientTrace(actx, idle.connectionTrace())
 	}
 	req, err := newRequest(actx, cfg, endpoint, payload)
 	if err != nil {
@@ -36,6 +36,9 @@ func (c *Client) attempt(ctx context.Context, cfg *config, endpoint string, payl
 		hc = http.DefaultClient
 	}
 	resp, err := hc.Do(req)
+	if idle != nil {
+		idle.headersDone()
+	}
 	if err != nil {
 		if err := contextError(ctx, actx, cfg); err != nil {
 			return err
@@ -45,7 +48,7 @@ func (c *Client) attempt(ctx context.Context, cfg *config, endpoint string, payl
 	defer resp.Body.Close()
 	var body io.Reader = resp.Body
 	if idle != nil {
-		body = &idleReader{r: resp.Body, w: idle}
+		body = idle.reader(resp.Body)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return statusError(ctx, actx, cfg, resp, body)
@@ -105,75 +108,6 @@ func statusError(ctx, actx context.Context, cfg *config, resp *http.Response, bo
 		e.Body = excerpt(b)
 	}
 	return e
-}
-
-// watchdog cancels an attempt once the server has been silent for its duration: no
-// byte before the headers or between reads of the body. Time the caller spends in its
-// loop body is not the server's silence: while a chunk is with the caller, and for a
-// full period after, the watchdog waits.
-type watchdog struct {
-	d        time.Duration
-	start    time.Time
-	t        *time.Timer
-	cancel   context.CancelCauseFunc
-	lastRead atomic.Int64 // time of the last byte received, since start
-	busy     atomic.Bool  // a chunk is with the caller
-	handed   atomic.Int64 // chunks handed to the caller so far
-	seen     atomic.Int64 // handed, as the timer last saw it
-	stopped  atomic.Bool
-}
-
-func newWatchdog(d time.Duration, cancel context.CancelCauseFunc) *watchdog {
-	w := &watchdog{d: d, start: time.Now(), cancel: cancel}
-	w.t = time.AfterFunc(d, w.fire)
-	return w
-}
-
-// fire runs when the timer expires: it cancels the attempt, or sets the timer again if
-// the server or the caller was active meanwhile.
-func (w *watchdog) fire() {
-	if w.stopped.Load() {
-		return // the attempt is over: set no timer again
-	}
-	if w.busy.Load() || w.seen.Swap(w.handed.Load()) != w.handed.Load() {
-		w.t.Reset(w.d)
-		return
-	}
-	if silent := time.Since(w.start) - time.Duration(w.lastRead.Load()); silent < w.d {
-		w.t.Reset(w.d - silent)
-		return
-	}
-	w.cancel(errIdleCause)
-}
-
-func (w *watchdog) stop() {
-	w.stopped.Store(true)
-	w.t.Stop()
-}
-
-// watch wraps h so that the time the caller spends with a chunk does not count.
-func (w *watchdog) watch(h handler) handler {
-	return func(d *chunkDecoder) (int, bool) {
-		w.busy.Store(true)
-		n, more := h(d)
-		w.handed.Add(1)
-		w.busy.Store(false)
-		return n, more
-	}
-}
-
-// idleReader tells the watchdog whenever bytes arrive.
-type idleReader struct {
-	r io.Reader
-	w *watchdog
-}
-
-func (r *idleReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if n > 0 {
-		r.w.lastRead.Store(int64(time.Since(r.w.start)))
-	}
-	return n, err
 }
 
 // reservedParams are set by every call and cannot be overridden with WithParam.
