@@ -141,3 +141,17 @@ type transportError struct{ err error }
 func (e *transportError) Error() string        { return "lockchat: connection failed: " + e.err.Error() }
 func (e *transportError) Unwrap() error        { return e.err }
 func (e *transportError) Is(target error) bool { return target == ErrConnection }
+
+// dataError is a 2xx body or event that cannot be decoded: the decoder's account of
+// what is wrong, and a bounded excerpt of the data.
+type dataError struct {
+	what    string // the decoder's error text, "lockchat: malformed stream: …"
+	where   string // "event data" or "body"
+	excerpt string
+}
+
+func (e *dataError) Error() string {
+	return e.what + " (" + e.where + " " + strconv.Quote(e.excerpt) + ")"
+}
+
+func (e *dataError) Is(target error) bool { return target == ErrMalformedStream }

@@ -102,11 +102,11 @@ func statusError(ctx, actx context.Context, cfg *config, resp *http.Response, bo
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
-	e := &APIError{StatusCode: resp.StatusCode, retryAfter: parseRetryAfter(resp.Header, time.Now())}
-	if !parseErrorBody(b, e) {
-		e.ContentType = resp.Header.Get("Content-Type")
-		e.Body = excerpt(b)
+	e := recogniseError(b)
+	if e == nil {
+		e = &APIError{ContentType: resp.Header.Get("Content-Type"), Body: excerpt(b)}
 	}
+	e.StatusCode, e.retryAfter = resp.StatusCode, parseRetryAfter(resp.Header, time.Now())
 	return e
 }
 

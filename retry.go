@@ -97,7 +97,10 @@ func logRetry(ctx context.Context, l *slog.Logger, attempt int, reason error, de
 		slog.Duration("delay", delay))
 }
 
-// retryable reports whether sending the same request again may succeed.
+// retryable reports whether sending the same request again may succeed: the model "does
+// not exist" (the original provider's flaky answer), a status that says "later", or,
+// when the status says nothing (an error in a 2xx body or stream), an error type or code
+// that does.
 func (e *APIError) retryable() bool {
 	if e.modelNotFound() {
 		return true
@@ -108,7 +111,7 @@ func (e *APIError) retryable() bool {
 		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return true
 	}
-	if !e.InStream {
+	if e.StatusCode < 200 || e.StatusCode > 299 {
 		return false
 	}
 	switch e.Type {

@@ -117,6 +117,54 @@ func TestEventStreamRules(t *testing.T) {
 	}
 }
 
+// TestEventStreamLast: after a body that ends inside a line or an event, last hands out
+// that event as if its blank line had come.
+func TestEventStreamLast(t *testing.T) {
+	type E = testEvent
+	cases := []struct {
+		name string
+		in   string
+		want *E // nil: no event, io.EOF
+	}{
+		{"unterminated data line", "data: a\n\ndata: [DONE]", &E{Data: "[DONE]"}},
+		{"data line without blank line, LF", "data: [DONE]\n", &E{Data: "[DONE]"}},
+		{"data line without blank line, CRLF", "data: [DONE]\r\n", &E{Data: "[DONE]"}},
+		{"data line without blank line, CR", "data: [DONE]\r", &E{Data: "[DONE]"}},
+		{"several data lines", "data: a\ndata: b", &E{Data: "a\nb"}},
+		{"event type kept", "event: error\ndata: x", &E{Type: "error", Data: "x"}},
+		{"a BOM and nothing else", "\xEF\xBB\xBFdata: x", &E{Data: "x"}},
+		{"unterminated comment", "data: a\n\n: keep-al", nil},
+		{"unterminated event line", "data: a\n\nevent: mess", nil},
+		{"event line without data", "event: message\n", nil},
+		{"a comment after data", "data: x\n: c", &E{Data: "x"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, cut := range splits(len(tc.in)) {
+				var er eventReader
+				er.reset(&splitReader{b: []byte(tc.in), cuts: cut}, 1<<20)
+				var err error
+				for err == nil {
+					_, err = er.next()
+				}
+				if err != io.ErrUnexpectedEOF {
+					t.Fatalf("cut at %v: next returned %v, want io.ErrUnexpectedEOF", cut, err)
+				}
+				ev, err := er.last()
+				switch {
+				case tc.want == nil && err != io.EOF:
+					t.Fatalf("cut at %v: last = %q, %v; want io.EOF", cut, ev.data, err)
+				case tc.want != nil && (err != nil || string(ev.data) != tc.want.Data || string(ev.typ) != tc.want.Type):
+					t.Fatalf("cut at %v: last = type %q data %q, %v; want %+v", cut, ev.typ, ev.data, err, *tc.want)
+				}
+				if _, err := er.next(); err != io.EOF {
+					t.Fatalf("cut at %v: after last, next returned %v", cut, err)
+				}
+			}
+		})
+	}
+}
+
 func TestEventStreamLineLimit(t *testing.T) {
 	const max = 1 << 10
 	line := "data: " + strings.Repeat("x", max-6) + "\n\n"

@@ -12,6 +12,9 @@ import (
 // excerptLimit bounds every piece of a response body quoted in an error.
 const excerptLimit = 256
 
+// cutMark ends an excerpt that was cut short.
+const cutMark = "…"
+
 // textOf returns raw's value if it is a JSON string, else a bounded excerpt of raw.
 func textOf(raw []byte) string {
 	if s, err := unquoteJSON(raw); err == nil {
@@ -48,7 +51,7 @@ func jsonString(raw []byte) string {
 func isNull(raw []byte) bool { return len(raw) == 0 || string(raw) == "null" }
 
 // excerpt returns at most excerptLimit bytes of b as valid UTF-8 with white space folded,
-// marking a cut with "…".
+// marking a cut with cutMark.
 func excerpt(b []byte) string {
 	cut := false
 	if len(b) > excerptLimit {
@@ -65,7 +68,7 @@ func excerpt(b []byte) string {
 	}
 	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(b), "\uFFFD")), " ")
 	if cut {
-		s += "…"
+		s += cutMark
 	}
 	return s
 }
