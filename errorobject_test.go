@@ -105,6 +105,9 @@ func TestModelNotFoundEverywhere(t *testing.T) {
 		"200 json body": func(shape string) *bodyTransport {
 			return &bodyTransport{contentType: "application/json", body: []byte(shape)}
 		},
+		"200 text body": func(shape string) *bodyTransport {
+			return &bodyTransport{contentType: "text/plain", body: []byte(shape)}
+		},
 		"stream event": func(shape string) *bodyTransport {
 			return &bodyTransport{contentType: "text/event-stream", body: []byte("data: " + shape + "\n\n" + done)}
 		},

@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// This file holds the errors a call returns: the sentinels, the exported error types,
+// and the unexported types behind some sentinels.
+
 // ErrModelNotFound matches (with errors.Is) an error the server sent to say that the
 // requested model does not exist: an error with code "model_not_found", or a message of
 // the form "The model `NAME` does not exist" (with or without a colon after "model").
@@ -26,8 +29,20 @@ var ErrConnection = errors.New("lockchat: connection failed")
 var ErrLineTooLong = errors.New("lockchat: event-stream line too long")
 
 // ErrMalformedStream matches (with errors.Is) the error returned when a 2xx body cannot be
-// decoded: an event whose data is not a JSON chunk, or a chunk of the wrong shape.
+// decoded: an event whose data is not a JSON chunk, a chunk of the wrong shape, or a
+// compressed body that does not decompress.
 var ErrMalformedStream = errors.New("lockchat: malformed stream")
+
+// ErrInvalidRequest matches (with errors.Is) the error for a request that cannot be sent
+// as configured: a base URL that is not an absolute http or https URL with a host (the
+// zero Client has none), or a header value a request cannot carry. Nothing is sent and
+// nothing is retried.
+var ErrInvalidRequest = errors.New("lockchat: invalid request")
+
+// ErrRedirect matches (with errors.Is) the error for a redirect the client did not
+// follow: a 301, 302 or 303 that would turn the POST into a GET without its body, a
+// redirect the caller's own http.Client.CheckRedirect refused, or too many redirects.
+var ErrRedirect = errors.New("lockchat: redirect not followed")
 
 // APIError is an error answered by the server: a non-2xx status, an error object inside a
 // 2xx stream, or a 2xx body that is not a chat-completions stream at all.
@@ -47,16 +62,25 @@ type APIError struct {
 	// Body is a bounded excerpt of a body that was not an error object, such as an HTML
 	// page from a proxy.
 	Body string
+	// Method and URL name the request the response answered (after any redirect), with
+	// a password in the URL masked.
+	Method string
+	URL    string
 
 	// retryAfter is the server's Retry-After hint, zero when it gave none.
 	retryAfter time.Duration
+	// hint is advice for a likely cause, such as a base URL that lacks "/v1".
+	hint string
 }
 
-// Error returns a one-line description naming the status and the server's message or a
-// bounded excerpt of the body.
+// Error returns a one-line description naming the request, the status and the server's
+// message or a bounded excerpt of the body.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("lockchat: ")
+	if e.URL != "" {
+		b.WriteString(e.Method + " " + e.URL + ": ")
+	}
 	if e.InStream {
 		b.WriteString("error event in stream")
 	} else {
@@ -91,6 +115,9 @@ func (e *APIError) Error() string {
 	if e.Body != "" {
 		b.WriteString(": body " + strconv.Quote(e.Body))
 	}
+	if e.hint != "" {
+		b.WriteString("; " + e.hint)
+	}
 	return b.String()
 }
 
@@ -98,6 +125,13 @@ func (e *APIError) Error() string {
 // that errors.Is(err, ErrModelNotFound) works through any wrapping.
 func (e *APIError) Is(target error) bool {
 	return target == ErrModelNotFound && e.modelNotFound()
+}
+
+// scrub takes credentials out of the fields the server filled.
+func (e *APIError) scrub(s secrets) {
+	for _, f := range []*string{&e.Message, &e.Type, &e.Code, &e.Param, &e.ContentType, &e.Body, &e.URL} {
+		*f = s.scrub(*f)
+	}
 }
 
 // LineTooLongError is returned when one event-stream line, or the data of one event, is
@@ -128,19 +162,36 @@ type InterruptedError struct {
 
 // Error says how much was delivered and what went wrong.
 func (e *InterruptedError) Error() string {
-	return fmt.Sprintf("lockchat: stream interrupted after %d delivered: %v", e.Delivered, e.Err)
+	return fmt.Sprintf("lockchat: stream interrupted after %d delivered: %s", e.Delivered, causeText(e.Err))
 }
 
 // Unwrap returns the cause.
 func (e *InterruptedError) Unwrap() error { return e.Err }
 
+// causeText is the text of an error that another error wraps, without its "lockchat: "
+// prefix: an error's text carries the prefix once, however many layers it has.
+func causeText(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return strings.TrimPrefix(err.Error(), "lockchat: ")
+}
+
 // transportError is a failure of the connection itself: a refused dial, a reset, a body
 // cut by the network. Such a failure before any output is delivered is retried.
-type transportError struct{ err error }
+type transportError struct {
+	err  error
+	text string // err's text, credentials taken out
+}
 
-func (e *transportError) Error() string        { return "lockchat: connection failed: " + e.err.Error() }
+func newTransportError(err error) *transportError {
+	return &transportError{err: err, text: err.Error()}
+}
+
+func (e *transportError) Error() string        { return "lockchat: connection failed: " + e.text }
 func (e *transportError) Unwrap() error        { return e.err }
 func (e *transportError) Is(target error) bool { return target == ErrConnection }
+func (e *transportError) scrub(s secrets)      { e.text = s.scrub(e.text) }
 
 // dataError is a 2xx body or event that cannot be decoded: the decoder's account of
 // what is wrong, and a bounded excerpt of the data.
@@ -155,3 +206,37 @@ func (e *dataError) Error() string {
 }
 
 func (e *dataError) Is(target error) bool { return target == ErrMalformedStream }
+
+func (e *dataError) scrub(s secrets) {
+	e.what, e.excerpt = s.scrub(e.what), s.scrub(e.excerpt)
+}
+
+// requestError is a request that cannot be sent as configured (see ErrInvalidRequest).
+type requestError struct {
+	text string // what is wrong, naming the setting
+}
+
+func (e *requestError) Error() string        { return "lockchat: " + e.text }
+func (e *requestError) Is(target error) bool { return target == ErrInvalidRequest }
+func (e *requestError) scrub(s secrets)      { e.text = s.scrub(e.text) }
+
+// redirectError is a redirect the client did not follow (see ErrRedirect).
+type redirectError struct {
+	method   string
+	from, to string // the URLs, passwords masked
+	status   int    // the redirect's status
+	reason   string
+	err      error // the caller's CheckRedirect error, if it was that
+}
+
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("lockchat: %s %s was redirected (HTTP %d %s) to %s: %s",
+		e.method, e.from, e.status, http.StatusText(e.status), e.to, e.reason)
+}
+
+func (e *redirectError) Is(target error) bool { return target == ErrRedirect }
+func (e *redirectError) Unwrap() error        { return e.err }
+
+func (e *redirectError) scrub(s secrets) {
+	e.from, e.to, e.reason = s.scrub(e.from), s.scrub(e.to), s.scrub(e.reason)
+}

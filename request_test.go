@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -304,31 +305,298 @@ func TestTLSVerifiedByDefault(t *testing.T) {
 	}
 }
 
-func TestRedirectToAnotherHostDropsAuthorization(t *testing.T) {
-	var gotAuth, gotTrace atomic.Value
-	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gotAuth.Store(r.Header.Get("Authorization"))
-		gotTrace.Store(r.Header.Get("X-Trace"))
+// sseTarget is a server that records the headers, method and body of each request and
+// answers "moved".
+type sseTarget struct {
+	*httptest.Server
+	mu   sync.Mutex
+	reqs []*http.Request
+	body []string
+}
+
+func newSSETarget(tls bool) *sseTarget {
+	st := &sseTarget{}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		st.mu.Lock()
+		st.reqs, st.body = append(st.reqs, r), append(st.body, string(b))
+		st.mu.Unlock()
 		w.Header().Set("Content-Type", "text/event-stream")
 		io.WriteString(w, `data: {"choices":[{"delta":{"content":"moved"}}]}`+"\n\ndata: [DONE]\n\n")
-	}))
+	})
+	if tls {
+		st.Server = httptest.NewTLSServer(h)
+	} else {
+		st.Server = httptest.NewServer(h)
+	}
+	return st
+}
+
+func (st *sseTarget) last() (*http.Request, string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.reqs) == 0 {
+		return nil, ""
+	}
+	return st.reqs[len(st.reqs)-1], st.body[len(st.body)-1]
+}
+
+// redirector answers every request with a redirect of the given status to target.
+func redirector(status int, target string, tls bool) *httptest.Server {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		http.Redirect(w, r, target+r.URL.Path, status)
+	})
+	if tls {
+		return httptest.NewTLSServer(h)
+	}
+	return httptest.NewServer(h)
+}
+
+var credentialOptions = []lockchat.Option{
+	lockchat.WithAPIKey(secretKey),
+	lockchat.WithHeader("api-key", "azure-"+secretKey),
+	lockchat.WithHeader("X-Api-Key", "anthropic-"+secretKey),
+	lockchat.WithHeader("X-Goog-Api-Key", "google-"+secretKey),
+	lockchat.WithHeader("X-Trace", "t1"),
+}
+
+func TestRedirectsKeepCredentialsWhereTheyBelong(t *testing.T) {
+	target := newSSETarget(false)
 	defer target.Close()
-	// 127.0.0.1 and localhost are different hosts to the HTTP client.
-	other := strings.Replace(target.URL, "127.0.0.1", "localhost", 1)
-	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, other+r.URL.Path, http.StatusTemporaryRedirect)
-	}))
+	tlsOrigin := redirector(http.StatusTemporaryRedirect, target.URL, true) // https://127.0.0.1 to http://127.0.0.1
+	defer tlsOrigin.Close()
+	for _, tc := range []struct {
+		name      string
+		origin    *httptest.Server
+		hc        *http.Client
+		keepCreds bool
+	}{
+		// 127.0.0.1 and localhost are different hosts to the HTTP client.
+		{"307 to another host", redirector(http.StatusTemporaryRedirect, strings.Replace(target.URL, "127.0.0.1", "localhost", 1), false), nil, false},
+		{"308 to another host", redirector(http.StatusPermanentRedirect, strings.Replace(target.URL, "127.0.0.1", "localhost", 1), false), nil, false},
+		{"from https down to http on the same host", tlsOrigin, tlsOrigin.Client(), false},
+		{"307 on the same host", redirector(http.StatusTemporaryRedirect, target.URL, false), nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.origin != tlsOrigin {
+				defer tc.origin.Close()
+			}
+			opts := append([]lockchat.Option{lockchat.WithBaseURL(tc.origin.URL + "/v1"), lockchat.WithHTTPClient(tc.hc)}, credentialOptions...)
+			got, err := lockchat.New(opts...).Complete(context.Background(), "m", hello)
+			if err != nil || got != "moved" {
+				t.Fatalf("Complete = %q, %v", got, err)
+			}
+			r, body := target.last()
+			if r.Method != http.MethodPost || !strings.Contains(body, `"stream":true`) {
+				t.Fatalf("the redirect arrived as %s with body %q", r.Method, body)
+			}
+			for _, h := range []string{"Authorization", "Api-Key", "X-Api-Key", "X-Goog-Api-Key"} {
+				if sent := r.Header.Get(h) != ""; sent != tc.keepCreds {
+					t.Errorf("%s sent: %v, want %v", h, sent, tc.keepCreds)
+				}
+			}
+			if r.Header.Get("X-Trace") != "t1" {
+				t.Errorf("X-Trace = %q, want it kept", r.Header.Get("X-Trace"))
+			}
+		})
+	}
+}
+
+func TestRedirectThatWouldDropTheBodyFails(t *testing.T) {
+	target := newSSETarget(false)
+	defer target.Close()
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			var requests atomic.Int32
+			origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				http.Redirect(w, r, target.URL+"/v1/chat/completions", status)
+			}))
+			defer origin.Close()
+			_, err := lockchat.New(lockchat.WithBaseURL(origin.URL+"/v1"), fast).Complete(context.Background(), "m", hello)
+			if !errors.Is(err, lockchat.ErrRedirect) {
+				t.Fatalf("err = %v, want ErrRedirect", err)
+			}
+			for _, want := range []string{origin.URL + "/v1/chat/completions", target.URL + "/v1/chat/completions", strconv.Itoa(status), "base URL"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not name %s", err, want)
+				}
+			}
+			if r, _ := target.last(); r != nil {
+				t.Errorf("the target got a %s", r.Method)
+			}
+			if n := requests.Load(); n != 1 {
+				t.Errorf("%d requests: the redirect was retried", n)
+			}
+		})
+	}
+}
+
+func TestRedirectPolicyOfTheCallersClient(t *testing.T) {
+	target := newSSETarget(false)
+	defer target.Close()
+	origin := redirector(http.StatusTemporaryRedirect, target.URL, false)
 	defer origin.Close()
-	c := lockchat.New(lockchat.WithBaseURL(origin.URL), lockchat.WithAPIKey(secretKey), lockchat.WithHeader("X-Trace", "t1"))
-	got, err := c.Complete(context.Background(), "m", hello)
-	if err != nil || got != "moved" {
-		t.Fatalf("Complete = %q, %v", got, err)
+	refuse := errors.New("no redirects, please")
+	for _, tc := range []struct {
+		name   string
+		policy func(*http.Request, []*http.Request) error
+		check  func(error) bool
+	}{
+		{"none", nil, func(err error) bool { return err == nil }},
+		{"allows", func(*http.Request, []*http.Request) error { return nil }, func(err error) bool { return err == nil }},
+		{"refuses", func(*http.Request, []*http.Request) error { return refuse }, func(err error) bool {
+			return errors.Is(err, lockchat.ErrRedirect) && errors.Is(err, refuse) && strings.Contains(err.Error(), refuse.Error())
+		}},
+		{"uses the last response", func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, func(err error) bool {
+			var e *lockchat.APIError
+			return errors.As(err, &e) && e.StatusCode == http.StatusTemporaryRedirect
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var calls atomic.Int32
+			hc := &http.Client{}
+			if tc.policy != nil {
+				hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+					calls.Add(1)
+					return tc.policy(req, via)
+				}
+			}
+			policy := fmt.Sprintf("%p", hc.CheckRedirect)
+			_, err := lockchat.New(lockchat.WithBaseURL(origin.URL+"/v1"), lockchat.WithHTTPClient(hc), lockchat.WithMaxRetries(0)).
+				Complete(context.Background(), "m", hello)
+			if !tc.check(err) {
+				t.Fatalf("err = %v", err)
+			}
+			if tc.policy != nil && calls.Load() != 1 {
+				t.Errorf("the caller's CheckRedirect ran %d times", calls.Load())
+			}
+			if got := fmt.Sprintf("%p", hc.CheckRedirect); got != policy {
+				t.Errorf("the caller's client was changed: CheckRedirect %s, was %s", got, policy)
+			}
+		})
 	}
-	if a := gotAuth.Load(); a != "" {
-		t.Fatalf("Authorization followed the redirect to another host: %q", a)
+}
+
+func TestBadBaseURL(t *testing.T) {
+	for _, tc := range []struct{ name, base, want string }{
+		{"empty", "", "New"},
+		{"no scheme", "127.0.0.1:8080/v1", "no scheme"},
+		{"host and port only", "localhost:8080", "no scheme"},
+		{"unsupported scheme", "ftp://example.com/v1", `scheme "ftp"`},
+		{"no host", "http:///v1", "no host"},
+		{"bad port", "http://user:hunter2@127.0.0.1:bad/v1", `"http://user:xxxxx@127.0.0.1:bad/v1": invalid port after host`},
+		{"port out of range", "https://user:hunter2@127.0.0.1:70000/v1", "out of range"},
+		{"bad host", "http://user:hunter2@bad host/v1", `"http://user:xxxxx@bad host/v1"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs logBuffer
+			c := lockchat.New(lockchat.WithBaseURL(tc.base), lockchat.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			_, err := c.Complete(context.Background(), "m", hello)
+			if !errors.Is(err, lockchat.ErrInvalidRequest) || !strings.Contains(err.Error(), "base URL") || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v; want ErrInvalidRequest naming the base URL and %s", err, tc.want)
+			}
+			if strings.Contains(err.Error()+logs.String(), "hunter2") || logs.String() != "" {
+				t.Fatalf("err = %v, logs %q", err, logs.String())
+			}
+		})
 	}
-	if tr := gotTrace.Load(); tr != "t1" {
-		t.Fatalf("X-Trace = %q", tr)
+	t.Run("the zero Client", func(t *testing.T) {
+		_, err := new(lockchat.Client).Complete(context.Background(), "m", hello)
+		if !errors.Is(err, lockchat.ErrInvalidRequest) || !strings.Contains(err.Error(), "New") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+func TestHeaderARequestCannotCarry(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"never"}})
+	defer srv.Close()
+	for _, tc := range []struct {
+		name string
+		opt  lockchat.Option
+		want string
+	}{
+		{"a line break in a value", lockchat.WithHeader("X-Trace", "a\r\nInjected: yes"), `"X-Trace"`},
+		{"a NUL in a value", lockchat.WithHeader("X-Trace", "a\x00b"), `"X-Trace"`},
+		{"a space in a name", lockchat.WithHeader("X Trace", "a"), `"X Trace"`},
+		{"a line break in the API key", lockchat.WithAPIKey("sk-hunter2\n"), "API key"},
+		{"a line break in the User-Agent", lockchat.WithUserAgent("agent\n"), `"User-Agent"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := lockchat.New(lockchat.WithBaseURL(srv.URL), tc.opt, fast).Complete(context.Background(), "m", hello)
+			if !errors.Is(err, lockchat.ErrInvalidRequest) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "hunter2") {
+				t.Fatalf("err = %v; want ErrInvalidRequest naming %s, and no value", err, tc.want)
+			}
+		})
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Fatalf("%d requests sent", n)
+	}
+}
+
+func TestStatusErrorNamesTheRequest(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	})
+	mux.HandleFunc("/v2/chat/completions", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"error":{"message":"Unknown model","code":"unknown_model"}}`)
+	})
+	ts := httptest.NewServer(mux) // anything else: Go's plain-text 404
+	defer ts.Close()
+	const hint = `the base URL may lack "/v1"`
+	for _, tc := range []struct {
+		name, base string
+		status     int
+		hint       bool
+	}{
+		{"404 page without /v1", ts.URL, 404, true},
+		{"404 page under /v1", ts.URL + "/v1/v1", 404, false},
+		{"404 error object", ts.URL + "/v2", 404, false},
+		{"500", ts.URL + "/v1", 500, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := lockchat.New(lockchat.WithBaseURL(tc.base), lockchat.WithMaxRetries(0)).Complete(context.Background(), "m", hello)
+			var e *lockchat.APIError
+			url := tc.base + "/chat/completions"
+			if !errors.As(err, &e) || e.StatusCode != tc.status || e.Method != "POST" || e.URL != url {
+				t.Fatalf("err = %v (%+v)", err, e)
+			}
+			if !strings.Contains(err.Error(), "POST "+url) || strings.Contains(err.Error(), hint) != tc.hint {
+				t.Fatalf("error %q: want it to name POST %s, and the hint: %v", err, url, tc.hint)
+			}
+		})
+	}
+}
+
+// TestErrorsCarryOnePrefix: an error's text says "lockchat:" once, however many layers
+// it has.
+func TestErrorsCarryOnePrefix(t *testing.T) {
+	cut := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"a", "b"}, CutAfter: 1})
+	defer cut.Close()
+	inStream := lockchattest.NewServer(lockchattest.Reply{Raw: []string{
+		`data: {"choices":[{"delta":{"content":"a"}}]}` + "\n\n", `data: {"error":{"message":"boom"}}` + "\n\n"}})
+	defer inStream.Close()
+	malformed := lockchattest.NewServer(lockchattest.Reply{Raw: []string{
+		`data: {"choices":[{"delta":{"content":"a"}}]}` + "\n\n", "data: {oops\n\n"}})
+	defer malformed.Close()
+	status := lockchattest.NewServer(lockchattest.Reply{Status: 503})
+	defer status.Close()
+	for name, base := range map[string]string{
+		"a body cut after a token": cut.URL, "an error event after a token": inStream.URL,
+		"malformed data after a token": malformed.URL, "a status": status.URL,
+		"a refused connection": closedURL(t), "a bad base URL": "example.com/v1",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := lockchat.New(lockchat.WithBaseURL(base), lockchat.WithMaxRetries(0)).Complete(context.Background(), "m", hello)
+			if err == nil || strings.Count(err.Error(), "lockchat:") != 1 {
+				t.Fatalf("err = %v", err)
+			}
+		})
 	}
 }
 

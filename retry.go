@@ -2,24 +2,36 @@ package lockchat
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 )
 
+// This file holds the retry policy: what is retried, how long to wait, and the record of
+// each retry. The loop that applies it is Client.run.
+
 // retryable reports whether the same request may succeed if sent again. It is asked only
-// while nothing has been delivered to the caller.
+// while nothing has been delivered to the caller. A request that could not be sent as
+// configured (ErrInvalidRequest), a redirect not followed (ErrRedirect), a host name
+// that does not exist and a certificate that does not verify fail the same way again:
+// they are not retried.
 func retryable(err error) bool {
 	var apiErr *APIError
 	var netErr *transportError
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr.retryable()
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound, errors.As(err, &certErr):
+		return false
 	case errors.As(err, &netErr), errors.Is(err, ErrIdleTimeout), errors.Is(err, io.ErrUnexpectedEOF):
 		return true
 	}

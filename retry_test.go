@@ -3,11 +3,12 @@ package lockchat_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -267,27 +268,6 @@ func TestModelNotFoundBoundedByMaxRetries(t *testing.T) {
 	}
 }
 
-func TestModelNotFoundRecognisedByMessage(t *testing.T) {
-	for _, msg := range []string{
-		"The model: `gpt-4` does not exist",
-		"The model `llama-3-70b` does not exist or you do not have access to it.",
-	} {
-		t.Run(msg, func(t *testing.T) {
-			body, _ := json.Marshal(map[string]any{"error": map[string]any{"message": msg, "type": "invalid_request_error"}})
-			srv := lockchattest.NewServer(lockchattest.Reply{Raw: []string{"data: " + string(body) + "\n\n"}})
-			defer srv.Close()
-			c := lockchat.New(lockchat.WithBaseURL(srv.URL), fast, lockchat.WithMaxRetries(1))
-			_, err := c.Complete(context.Background(), "m", hello)
-			if !errors.Is(err, lockchat.ErrModelNotFound) {
-				t.Errorf("err = %v, want ErrModelNotFound", err)
-			}
-			if n := len(srv.Requests()); n != 2 {
-				t.Errorf("%d requests, want 2", n)
-			}
-		})
-	}
-}
-
 func TestNoRetryAfterToken(t *testing.T) {
 	notFound := `data: {"error":{"message":"The model: ` + "`gpt-4`" + ` does not exist","code":"model_not_found"}}` + "\n\n"
 	srv := lockchattest.NewServer(lockchattest.Reply{Raw: []string{
@@ -358,3 +338,59 @@ func TestParseRetryAfter(t *testing.T) {
 		})
 	}
 }
+
+// TestFailuresThatRepeatAreNotRetried: a failure that would fail the same way again is
+// returned at once; a refused connection, which may not, is retried.
+func TestFailuresThatRepeatAreNotRetried(t *testing.T) {
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer tlsSrv.Close()
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are expected
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/elsewhere", http.StatusFound)
+	}))
+	defer redirecting.Close()
+	noSuchHost := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return nil, &net.DNSError{Err: "no such host", Name: "nowhere.example", IsNotFound: true}
+	}}}
+	for _, tc := range []struct {
+		name    string
+		opts    []lockchat.Option
+		check   func(error) bool
+		retries int
+	}{
+		{"no scheme", []lockchat.Option{lockchat.WithBaseURL("127.0.0.1:8080/v1")}, is(lockchat.ErrInvalidRequest), 0},
+		{"invalid header value", []lockchat.Option{lockchat.WithBaseURL(redirecting.URL), lockchat.WithHeader("X-Trace", "a\r\nb")},
+			is(lockchat.ErrInvalidRequest), 0},
+		{"host does not exist", []lockchat.Option{lockchat.WithBaseURL("http://nowhere.example/v1"), lockchat.WithHTTPClient(noSuchHost)},
+			is(lockchat.ErrConnection), 0},
+		{"certificate does not verify", []lockchat.Option{lockchat.WithBaseURL(tlsSrv.URL)}, is(lockchat.ErrConnection), 0},
+		{"redirect to a GET", []lockchat.Option{lockchat.WithBaseURL(redirecting.URL)}, is(lockchat.ErrRedirect), 0},
+		{"refused connection", []lockchat.Option{lockchat.WithBaseURL(closedURL(t))}, is(lockchat.ErrConnection), 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs logBuffer
+			opts := append([]lockchat.Option{fast, lockchat.WithMaxRetries(2), lockchat.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))}, tc.opts...)
+			_, err := lockchat.New(opts...).Complete(context.Background(), "m", hello)
+			if !tc.check(err) {
+				t.Fatalf("err = %v", err)
+			}
+			if n := strings.Count(logs.String(), "retrying"); n != tc.retries {
+				t.Fatalf("%d retries, want %d: %v", n, tc.retries, err)
+			}
+		})
+	}
+}
+
+// closedURL returns a base URL on 127.0.0.1 where nothing listens.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr + "/v1"
+}
+
+func is(target error) func(error) bool { return func(err error) bool { return errors.Is(err, target) } }
