@@ -119,12 +119,23 @@ func TestSlowCallerIsNotIdle(t *testing.T) {
 // in its loop body. Neither wait is the server's silence.
 func TestPoolWaitIsNotIdle(t *testing.T) {
 	const idle = 100 * time.Millisecond
-	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"a", "b"}})
-	defer srv.Close()
+	release := make(chan struct{})
+	var calls atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, `data: {"choices":[{"delta":{"content":"a"}}]}`+"\n\n")
+		w.(http.Flusher).Flush()
+		if calls.Add(1) == 1 {
+			<-release // the first reply holds its connection until the first caller moves on
+		}
+		io.WriteString(w, `data: {"choices":[{"delta":{"content":"b"}}]}`+"\n\ndata: [DONE]\n\n")
+	}))
+	defer ts.Close()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxConnsPerHost = 1
 	defer tr.CloseIdleConnections()
-	c := lockchat.New(lockchat.WithBaseURL(srv.URL), lockchat.WithHTTPClient(&http.Client{Transport: tr}),
+	c := lockchat.New(lockchat.WithBaseURL(ts.URL), lockchat.WithHTTPClient(&http.Client{Transport: tr}),
 		lockchat.WithIdleTimeout(idle), lockchat.WithMaxRetries(0))
 	second := make(chan error, 1)
 	var first strings.Builder
@@ -141,6 +152,7 @@ func TestPoolWaitIsNotIdle(t *testing.T) {
 				second <- err
 			}()
 			time.Sleep(4 * idle) // the second call waits for the connection all this time
+			close(release)
 		}
 		first.WriteString(tok)
 	}
@@ -149,5 +161,8 @@ func TestPoolWaitIsNotIdle(t *testing.T) {
 	}
 	if err := <-second; err != nil {
 		t.Fatal(err)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("%d requests, want 2", n)
 	}
 }
