@@ -73,14 +73,11 @@ type APIError struct {
 	hint string
 }
 
-// Error returns a one-line description naming the request, the status and the server's
+// Error returns a one-line description naming the status, the request and the server's
 // message or a bounded excerpt of the body.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("lockchat: ")
-	if e.URL != "" {
-		b.WriteString(e.Method + " " + e.URL + ": ")
-	}
 	if e.InStream {
 		b.WriteString("error event in stream")
 	} else {
@@ -88,6 +85,9 @@ func (e *APIError) Error() string {
 		if t := http.StatusText(e.StatusCode); t != "" {
 			b.WriteString(" " + t)
 		}
+	}
+	if e.URL != "" {
+		b.WriteString(" from " + e.Method + " " + e.URL)
 	}
 	if e.Message != "" {
 		b.WriteString(": " + e.Message)

@@ -14,13 +14,13 @@ func TestErrorTexts(t *testing.T) {
 		want string
 	}{
 		{"status with a page", &APIError{StatusCode: 502, ContentType: "text/html", Body: "<p>bad</p>", Method: "POST", URL: "http://h/v1/chat/completions"},
-			`lockchat: POST http://h/v1/chat/completions: HTTP 502 Bad Gateway (content type "text/html"): body "<p>bad</p>"`},
+			`lockchat: HTTP 502 Bad Gateway from POST http://h/v1/chat/completions (content type "text/html"): body "<p>bad</p>"`},
 		{"status with an error object", &APIError{StatusCode: 400, Message: "bad", Type: "t", Code: "c", Param: "p"},
 			`lockchat: HTTP 400 Bad Request: bad (type "t", code "c", param "p")`},
 		{"404 with the hint", &APIError{StatusCode: 404, Method: "POST", URL: "http://h/chat/completions", hint: `hint: the base URL may lack "/v1"`},
-			`lockchat: POST http://h/chat/completions: HTTP 404 Not Found (content type "none"); hint: the base URL may lack "/v1"`},
+			`lockchat: HTTP 404 Not Found from POST http://h/chat/completions (content type "none"); hint: the base URL may lack "/v1"`},
 		{"in stream", &APIError{StatusCode: 200, InStream: true, Message: "boom", Method: "POST", URL: "http://h/v1/chat/completions"},
-			`lockchat: POST http://h/v1/chat/completions: error event in stream: boom`},
+			`lockchat: error event in stream from POST http://h/v1/chat/completions: boom`},
 		{"interrupted by a connection failure", &InterruptedError{Delivered: 2, Err: newTransportError(io.ErrUnexpectedEOF)},
 			`lockchat: stream interrupted after 2 delivered: connection failed: unexpected EOF`},
 		{"interrupted by a foreign error", &InterruptedError{Delivered: 1, Err: errors.New("context canceled")},

@@ -372,7 +372,7 @@ func TestUsageInTheLastEvent(t *testing.T) {
 					got = ch.Usage
 				}
 			}
-			if (got != nil) != tc.wantUsage || got != nil && *got != (Usage{1, 2, 3}) {
+			if (got != nil) != tc.wantUsage || got != nil && *got != (Usage{PromptTokens: 1, CompletionTokens: 2, TotalTokens: 3}) {
 				t.Fatalf("usage %+v, want it: %v", got, tc.wantUsage)
 			}
 		})
