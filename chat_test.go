@@ -202,3 +202,15 @@ func TestCompletionSizeLimit(t *testing.T) {
 		t.Fatalf("no limit: %q, %v", got.Message().Content, err)
 	}
 }
+
+// TestNoTextErrorQuotesNoKey: the error quotes the server's names and refusal, which a
+// server may fill with what it was sent.
+func TestNoTextErrorQuotesNoKey(t *testing.T) {
+	const key = "sk-live-0123456789abcdef"
+	srv := lockchattest.NewServer(lockchattest.Reply{Refusal: []string{"your key " + key + " is revoked"}})
+	defer srv.Close()
+	_, err := lockchat.New(lockchat.WithBaseURL(srv.URL), lockchat.WithAPIKey(key)).Complete(context.Background(), "m", nil)
+	if !errors.Is(err, lockchat.ErrRefusal) || strings.Contains(err.Error(), key) || strings.Contains(err.Error(), key[:12]) {
+		t.Fatalf("err = %v", err)
+	}
+}

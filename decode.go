@@ -163,13 +163,7 @@ func (d *chunkDecoder) decodeMode(data []byte, fast bool) error {
 		return errTooManyChoices
 	}
 	top := &d.top
-	if !isNull(top[kError]) {
-		d.apiErr = &APIError{StatusCode: 200, InStream: true}
-		fillError(top[kError], d.apiErr)
-	} else if string(top[kObject]) == `"error"` {
-		d.apiErr = &APIError{StatusCode: 200, InStream: true}
-		fillError(data, d.apiErr)
-	}
+	d.apiErr = chunkError(data, top[kError], top[kObject], top[kChoices], top[kUsage])
 	if !isNull(top[kUsage]) {
 		d.usage = parseUsage(top[kUsage])
 	}

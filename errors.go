@@ -1,16 +1,16 @@
 package lockchat
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
+
+// This file holds the errors a call returns: the sentinels, the exported error types,
+// and the unexported types behind some sentinels.
 
 // ErrModelNotFound matches (with errors.Is) an error the server sent to say that the
 // requested model does not exist: an error with code "model_not_found", or a message of
@@ -29,11 +29,20 @@ var ErrConnection = errors.New("lockchat: connection failed")
 var ErrLineTooLong = errors.New("lockchat: event-stream line too long")
 
 // ErrMalformedStream matches (with errors.Is) the error returned when a 2xx body cannot be
-// decoded: an event whose data is not a JSON chunk, or a chunk of the wrong shape.
+// decoded: an event whose data is not a JSON chunk, a chunk of the wrong shape, or a
+// compressed body that does not decompress.
 var ErrMalformedStream = errors.New("lockchat: malformed stream")
 
-// excerptLimit bounds every piece of a response body quoted in an error.
-const excerptLimit = 256
+// ErrInvalidRequest matches (with errors.Is) the error for a request that cannot be sent
+// as configured: a base URL that is not an absolute http or https URL with a host (the
+// zero Client has none), or a header value a request cannot carry. Nothing is sent and
+// nothing is retried.
+var ErrInvalidRequest = errors.New("lockchat: invalid request")
+
+// ErrRedirect matches (with errors.Is) the error for a redirect the client did not
+// follow: a 301, 302 or 303 that would turn the POST into a GET without its body, a
+// redirect the caller's own http.Client.CheckRedirect refused, or too many redirects.
+var ErrRedirect = errors.New("lockchat: redirect not followed")
 
 // APIError is an error answered by the server: a non-2xx status, an error object inside a
 // 2xx stream, or a 2xx body that is not a chat-completions stream at all.
@@ -53,13 +62,19 @@ type APIError struct {
 	// Body is a bounded excerpt of a body that was not an error object, such as an HTML
 	// page from a proxy.
 	Body string
+	// Method and URL name the request the response answered (after any redirect), with
+	// a password in the URL masked.
+	Method string
+	URL    string
 
 	// retryAfter is the server's Retry-After hint, zero when it gave none.
 	retryAfter time.Duration
+	// hint is advice for a likely cause, such as a base URL that lacks "/v1".
+	hint string
 }
 
-// Error returns a one-line description naming the status and the server's message or a
-// bounded excerpt of the body.
+// Error returns a one-line description naming the status, the request and the server's
+// message or a bounded excerpt of the body.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("lockchat: ")
@@ -70,6 +85,9 @@ func (e *APIError) Error() string {
 		if t := http.StatusText(e.StatusCode); t != "" {
 			b.WriteString(" " + t)
 		}
+	}
+	if e.URL != "" {
+		b.WriteString(" from " + e.Method + " " + e.URL)
 	}
 	if e.Message != "" {
 		b.WriteString(": " + e.Message)
@@ -97,6 +115,9 @@ func (e *APIError) Error() string {
 	if e.Body != "" {
 		b.WriteString(": body " + strconv.Quote(e.Body))
 	}
+	if e.hint != "" {
+		b.WriteString("; " + e.hint)
+	}
 	return b.String()
 }
 
@@ -106,63 +127,12 @@ func (e *APIError) Is(target error) bool {
 	return target == ErrModelNotFound && e.modelNotFound()
 }
 
-var modelNotFoundMessage = regexp.MustCompile("The model:? `[^`]*` does not exist")
-
-func (e *APIError) modelNotFound() bool {
-	return e.Code == "model_not_found" || modelNotFoundMessage.MatchString(e.Message)
+// scrub takes credentials out of the fields the server filled.
+func (e *APIError) scrub(s secrets) {
+	for _, f := range []*string{&e.Message, &e.Type, &e.Code, &e.Param, &e.ContentType, &e.Body, &e.URL} {
+		*f = s.scrub(*f)
+	}
 }
-
-// retryable reports whether sending the same request again may succeed.
-func (e *APIError) retryable() bool {
-	if e.modelNotFound() {
-		return true
-	}
-	switch e.StatusCode {
-	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooManyRequests,
-		http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	if !e.InStream {
-		return false
-	}
-	switch e.Type {
-	case "server_error", "rate_limit_error", "rate_limit_exceeded", "overloaded_error":
-		return true
-	}
-	switch e.Code {
-	case "server_error", "rate_limit_exceeded", "408", "429", "500", "502", "503", "504":
-		return true
-	}
-	return false
-}
-
-// redact keeps the API key out of err: out of the fields of an *APIError whose server
-// quoted it back, and out of the text of any other error.
-func redact(err error, key string) error {
-	if err == nil || key == "" {
-		return err
-	}
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		for _, f := range []*string{&apiErr.Message, &apiErr.Body, &apiErr.Param, &apiErr.Code, &apiErr.Type} {
-			*f = strings.ReplaceAll(*f, key, "[redacted]")
-		}
-	}
-	if strings.Contains(err.Error(), key) {
-		return &redactedError{err: err, key: key}
-	}
-	return err
-}
-
-// redactedError is an error whose text quoted the API key.
-type redactedError struct {
-	err error
-	key string
-}
-
-func (e *redactedError) Error() string { return strings.ReplaceAll(e.err.Error(), e.key, "[redacted]") }
-func (e *redactedError) Unwrap() error { return e.err }
 
 // LineTooLongError is returned when one event-stream line, or the data of one event, is
 // longer than the limit set with WithMaxLineSize. Nothing is truncated: the call fails.
@@ -194,113 +164,93 @@ type InterruptedError struct {
 
 // Error says how much was delivered and what went wrong.
 func (e *InterruptedError) Error() string {
-	return fmt.Sprintf("lockchat: stream interrupted after %d delivered: %v", e.Delivered, e.Err)
+	return fmt.Sprintf("lockchat: stream interrupted after %d delivered: %s", e.Delivered, causeText(e.Err))
 }
 
 // Unwrap returns the cause.
 func (e *InterruptedError) Unwrap() error { return e.Err }
 
-// errorEnvelope is the shape of the OpenAI error object and of the flat variants other
-// servers send ({"object":"error", "message":…} from vLLM, {"message":…} from others).
-type errorEnvelope struct {
-	Error   json.RawMessage `json:"error"`
-	Object  json.RawMessage `json:"object"`
-	Message json.RawMessage `json:"message"`
-	Type    json.RawMessage `json:"type"`
-	Code    json.RawMessage `json:"code"`
-	Param   json.RawMessage `json:"param"`
-	Detail  json.RawMessage `json:"detail"`
+// gaveUpError is the last failure of a call whose retries ran out.
+type gaveUpError struct {
+	attempts int
+	err      error
 }
 
-// parseErrorBody reads an error from a JSON body. It reports false when the body holds no
-// recognisable error.
-func parseErrorBody(body []byte, e *APIError) bool {
-	var env errorEnvelope
-	if json.Unmarshal(body, &env) != nil {
-		return false
-	}
-	if !isNull(env.Error) {
-		fillError(env.Error, e)
-		return true
-	}
-	if env.Message != nil || env.Detail != nil || jsonString(env.Object) == "error" {
-		fillError(body, e)
-		return true
-	}
-	return false
+func (e *gaveUpError) Error() string {
+	return fmt.Sprintf("lockchat: giving up after %d attempts: %s", e.attempts, causeText(e.err))
 }
 
-// fillError sets e's fields from the JSON value of an "error" field: an object with
-// message, type, code and param; a plain string; or anything else, kept as its text.
-func fillError(raw []byte, e *APIError) {
-	var obj errorEnvelope
-	if json.Unmarshal(raw, &obj) == nil && len(raw) > 0 && raw[0] == '{' {
-		e.Message = jsonText(obj.Message)
-		if e.Message == "" {
-			e.Message = jsonText(obj.Detail)
-		}
-		e.Type = jsonText(obj.Type)
-		e.Code = jsonText(obj.Code)
-		e.Param = jsonText(obj.Param)
-		return
+func (e *gaveUpError) Unwrap() error { return e.err }
+
+// causeText is the text of an error that another error wraps, without its "lockchat: "
+// prefix: an error's text carries the prefix once, however many layers it has.
+func causeText(err error) string {
+	if err == nil {
+		return "<nil>"
 	}
-	e.Message = textOf(raw)
+	return strings.TrimPrefix(err.Error(), "lockchat: ")
 }
 
-// textOf returns raw's value if it is a JSON string, else a bounded excerpt of raw.
-func textOf(raw []byte) string {
-	if s, err := unquoteJSON(raw); err == nil {
-		return s
-	}
-	return excerpt(raw)
+// transportError is a failure of the connection itself: a refused dial, a reset, a body
+// cut by the network. Such a failure before any output is delivered is retried.
+type transportError struct {
+	err  error
+	text string // err's text, credentials taken out
 }
 
-// jsonText returns a JSON string's value, a number's or boolean's text, a bounded
-// excerpt of an object or array, and "" for null or absent values.
-func jsonText(raw json.RawMessage) string {
-	if isNull(raw) {
-		return ""
-	}
-	switch raw[0] {
-	case '"':
-		s, _ := unquoteJSON(raw)
-		return s
-	case '{', '[':
-		return excerpt(raw)
-	}
-	return string(raw)
+func newTransportError(err error) *transportError {
+	return &transportError{err: err, text: err.Error()}
 }
 
-// jsonString returns a JSON string's value, or "" for anything else.
-func jsonString(raw []byte) string {
-	if len(raw) == 0 || raw[0] != '"' {
-		return ""
-	}
-	s, _ := unquoteJSON(raw)
-	return s
+func (e *transportError) Error() string        { return "lockchat: connection failed: " + e.text }
+func (e *transportError) Unwrap() error        { return e.err }
+func (e *transportError) Is(target error) bool { return target == ErrConnection }
+func (e *transportError) scrub(s secrets)      { e.text = s.scrub(e.text) }
+
+// dataError is a 2xx body or event that cannot be decoded: the decoder's account of
+// what is wrong, and a bounded excerpt of the data.
+type dataError struct {
+	what    string // the decoder's error text, "lockchat: malformed stream: …"
+	where   string // "event data" or "body"
+	excerpt string
 }
 
-func isNull(raw []byte) bool { return len(raw) == 0 || string(raw) == "null" }
+func (e *dataError) Error() string {
+	return e.what + " (" + e.where + " " + strconv.Quote(e.excerpt) + ")"
+}
 
-// excerpt returns at most excerptLimit bytes of b as valid UTF-8 with white space folded,
-// marking a cut with "…".
-func excerpt(b []byte) string {
-	cut := false
-	if len(b) > excerptLimit {
-		b, cut = b[:excerptLimit], true
-		// Drop a rune the cut split in two rather than quote half of it.
-		for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
-			if utf8.RuneStart(b[i]) {
-				if !utf8.FullRune(b[i:]) {
-					b = b[:i]
-				}
-				break
-			}
-		}
-	}
-	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(b), "\uFFFD")), " ")
-	if cut {
-		s += "…"
-	}
-	return s
+func (e *dataError) Is(target error) bool { return target == ErrMalformedStream }
+
+func (e *dataError) scrub(s secrets) {
+	e.what, e.excerpt = s.scrub(e.what), s.scrub(e.excerpt)
+}
+
+// requestError is a request that cannot be sent as configured (see ErrInvalidRequest).
+type requestError struct {
+	text string // what is wrong, naming the setting
+}
+
+func (e *requestError) Error() string        { return "lockchat: " + e.text }
+func (e *requestError) Is(target error) bool { return target == ErrInvalidRequest }
+func (e *requestError) scrub(s secrets)      { e.text = s.scrub(e.text) }
+
+// redirectError is a redirect the client did not follow (see ErrRedirect).
+type redirectError struct {
+	method   string
+	from, to string // the URLs, passwords masked
+	status   int    // the redirect's status
+	reason   string
+	err      error // the caller's CheckRedirect error, if it was that
+}
+
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("lockchat: %s %s was redirected (HTTP %d %s) to %s: %s",
+		e.method, e.from, e.status, http.StatusText(e.status), e.to, e.reason)
+}
+
+func (e *redirectError) Is(target error) bool { return target == ErrRedirect }
+func (e *redirectError) Unwrap() error        { return e.err }
+
+func (e *redirectError) scrub(s secrets) {
+	e.from, e.to, e.reason = s.scrub(e.from), s.scrub(e.to), s.scrub(e.reason)
 }

@@ -173,7 +173,10 @@ func (c *Client) Complete(ctx context.Context, model string, messages []Message,
 	case tooLarge != nil:
 		return b.String(), tooLarge
 	case b.Len() == 0 && other != nil:
-		return "", &NoTextError{Message: other.Completion().Message()}
+		e := &NoTextError{Message: other.Completion().Message()}
+		e.text = e.describe()
+		callSecrets(cfg).scrubError(e) // the text quotes the server's names and refusal
+		return "", e
 	}
 	return b.String(), nil
 }
@@ -190,10 +193,21 @@ var (
 // turn as assembled; errors.Is tells ErrToolCalls from ErrRefusal.
 type NoTextError struct {
 	Message Message
+
+	text string // what Error says, credentials taken out
 }
 
 // Error says what the answer held instead of text.
 func (e *NoTextError) Error() string {
+	if e.text != "" {
+		return e.text
+	}
+	return e.describe()
+}
+
+func (e *NoTextError) scrub(s secrets) { e.text = s.scrub(e.text) }
+
+func (e *NoTextError) describe() string {
 	if n := len(e.Message.ToolCalls); n > 0 {
 		names := make([]string, n)
 		for i, tc := range e.Message.ToolCalls {
@@ -229,7 +243,7 @@ func (c *Client) run(ctx context.Context, cfg *config, model string, messages []
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := redact(c.attempt(ctx, cfg, endpoint, payload, h, &delivered), cfg.apiKey)
+		err := c.attempt(ctx, cfg, endpoint, payload, h, &delivered) // quotes no credential
 		switch {
 		case err == nil || err == errStop:
 			return nil
@@ -243,7 +257,7 @@ func (c *Client) run(ctx context.Context, cfg *config, model string, messages []
 			return &InterruptedError{Delivered: delivered, Err: err}
 		case attempt >= cfg.maxRetries || !retryable(err):
 			if attempt > 0 {
-				return fmt.Errorf("lockchat: giving up after %d attempts: %w", attempt+1, err)
+				return &gaveUpError{attempts: attempt + 1, err: err}
 			}
 			return err
 		}

@@ -1,12 +1,9 @@
 package lockchat_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -179,151 +176,6 @@ func TestDoneEndsCallOnOpenConnection(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("Complete took %v: it waited for the server to close", d)
-	}
-}
-
-func TestModelNotFoundRetried(t *testing.T) {
-	for _, inStream := range []bool{false, true} {
-		name := "404"
-		if inStream {
-			name = "in-stream"
-		}
-		t.Run(name, func(t *testing.T) {
-			srv := lockchattest.NewServer(lockchattest.Reply{
-				Tokens: []string{"fine"}, ModelNotFound: 2, ModelNotFoundInStream: inStream,
-			})
-			defer srv.Close()
-			var logs bytes.Buffer
-			c := lockchat.New(lockchat.WithBaseURL(srv.URL), fast,
-				lockchat.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-			got, err := c.Complete(context.Background(), "gpt-4", hello)
-			if err != nil || got != "fine" {
-				t.Fatalf("Complete = %q, %v", got, err)
-			}
-			if n := len(srv.Requests()); n != 3 {
-				t.Fatalf("%d requests, want 3", n)
-			}
-			if n := strings.Count(logs.String(), "retrying"); n != 2 {
-				t.Fatalf("%d retries logged, want 2:\n%s", n, logs.String())
-			}
-			if !strings.Contains(logs.String(), "does not exist") {
-				t.Fatalf("the log does not give the reason:\n%s", logs.String())
-			}
-		})
-	}
-}
-
-func TestModelNotFoundBoundedByMaxRetries(t *testing.T) {
-	for _, inStream := range []bool{false, true} {
-		for _, retries := range []int{0, 1, 3} {
-			srv := lockchattest.NewServer(lockchattest.Reply{
-				Tokens: []string{"never"}, ModelNotFound: 100, ModelNotFoundInStream: inStream,
-			})
-			c := lockchat.New(lockchat.WithBaseURL(srv.URL), fast, lockchat.WithMaxRetries(retries))
-			got, err := c.Complete(context.Background(), "gpt-4", hello)
-			srv.Close()
-			if got != "" || !errors.Is(err, lockchat.ErrModelNotFound) {
-				t.Fatalf("inStream=%v retries=%d: Complete = %q, %v; want ErrModelNotFound", inStream, retries, got, err)
-			}
-			var apiErr *lockchat.APIError
-			if !errors.As(err, &apiErr) || apiErr.Code != "model_not_found" || !strings.Contains(apiErr.Message, "`gpt-4` does not exist") {
-				t.Fatalf("inStream=%v: the error carries no *APIError from the server: %#v", inStream, apiErr)
-			}
-			if wantStatus := map[bool]int{false: 404, true: 200}[inStream]; apiErr.StatusCode != wantStatus || apiErr.InStream != inStream {
-				t.Fatalf("APIError status %d in-stream %v", apiErr.StatusCode, apiErr.InStream)
-			}
-			if n := len(srv.Requests()); n != retries+1 {
-				t.Fatalf("inStream=%v retries=%d: %d requests, want %d", inStream, retries, n, retries+1)
-			}
-		}
-	}
-}
-
-func TestModelNotFoundRecognisedByMessage(t *testing.T) {
-	for _, msg := range []string{
-		"The model: `gpt-4` does not exist",
-		"The model `llama-3-70b` does not exist or you do not have access to it.",
-	} {
-		body, _ := json.Marshal(map[string]any{"error": map[string]any{"message": msg, "type": "invalid_request_error"}})
-		srv := lockchattest.NewServer(lockchattest.Reply{Raw: []string{"data: " + string(body) + "\n\n"}})
-		c := lockchat.New(lockchat.WithBaseURL(srv.URL), fast, lockchat.WithMaxRetries(1))
-		_, err := c.Complete(context.Background(), "m", hello)
-		srv.Close()
-		if !errors.Is(err, lockchat.ErrModelNotFound) {
-			t.Errorf("message %q: err = %v, want ErrModelNotFound", msg, err)
-		}
-		if n := len(srv.Requests()); n != 2 {
-			t.Errorf("message %q: %d requests, want 2", msg, n)
-		}
-	}
-}
-
-func TestNoRetryAfterToken(t *testing.T) {
-	notFound := `data: {"error":{"message":"The model: ` + "`gpt-4`" + ` does not exist","code":"model_not_found"}}` + "\n\n"
-	srv := lockchattest.NewServer(lockchattest.Reply{Raw: []string{
-		`data: {"choices":[{"index":0,"delta":{"content":"partial"}}]}` + "\n\n",
-		notFound,
-	}})
-	defer srv.Close()
-	c := lockchat.New(lockchat.WithBaseURL(srv.URL), fast, lockchat.WithMaxRetries(5))
-	got, err := c.Complete(context.Background(), "gpt-4", hello)
-	if got != "partial" {
-		t.Fatalf("Complete text = %q, want the text received before the error", got)
-	}
-	var interrupted *lockchat.InterruptedError
-	if !errors.As(err, &interrupted) || interrupted.Delivered != 1 || !errors.Is(err, lockchat.ErrModelNotFound) {
-		t.Fatalf("err = %v, want an InterruptedError after 1 token wrapping ErrModelNotFound", err)
-	}
-	if n := len(srv.Requests()); n != 1 {
-		t.Fatalf("%d requests: a request was retried after a token", n)
-	}
-}
-
-func TestAPIErrorFromEnvelope(t *testing.T) {
-	srv := lockchattest.NewServer(lockchattest.Reply{Status: 400, Error: lockchattest.ErrorBody{
-		Message: "Invalid value for 'temperature'", Type: "invalid_request_error", Param: "temperature", Code: "invalid_value",
-	}})
-	defer srv.Close()
-	c := lockchat.New(lockchat.WithBaseURL(srv.URL), fast)
-	_, err := c.Complete(context.Background(), "m", hello)
-	var apiErr *lockchat.APIError
-	if !errors.As(err, &apiErr) {
-		t.Fatalf("err = %v, want *APIError", err)
-	}
-	want := lockchat.APIError{StatusCode: 400, Message: "Invalid value for 'temperature'", Type: "invalid_request_error", Param: "temperature", Code: "invalid_value"}
-	if apiErr.StatusCode != want.StatusCode || apiErr.Message != want.Message || apiErr.Type != want.Type || apiErr.Param != want.Param || apiErr.Code != want.Code {
-		t.Fatalf("APIError = %+v, want %+v", *apiErr, want)
-	}
-	if errors.Is(err, lockchat.ErrModelNotFound) {
-		t.Fatal("a 400 matched ErrModelNotFound")
-	}
-	if n := len(srv.Requests()); n != 1 {
-		t.Fatalf("a 400 was retried: %d requests", n)
-	}
-	if s := err.Error(); !strings.Contains(s, "400") || !strings.Contains(s, "Invalid value") {
-		t.Fatalf("error text %q lacks the status or the message", s)
-	}
-}
-
-func TestAPIErrorFromHTMLPage(t *testing.T) {
-	page := "<html><head><title>502 Bad Gateway</title></head><body>" + strings.Repeat("<p>nginx</p>", 1000) + "</body></html>"
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusBadGateway)
-		io.WriteString(w, page)
-	}))
-	defer ts.Close()
-	c := lockchat.New(lockchat.WithBaseURL(ts.URL), lockchat.WithMaxRetries(0))
-	_, err := c.Complete(context.Background(), "m", hello)
-	var apiErr *lockchat.APIError
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 {
-		t.Fatalf("err = %v, want *APIError with status 502", err)
-	}
-	if !strings.HasPrefix(apiErr.Body, "<html><head><title>502 Bad Gateway") || len(apiErr.Body) > 300 {
-		t.Fatalf("Body excerpt = %q (%d bytes), want a bounded start of the page", apiErr.Body, len(apiErr.Body))
-	}
-	if apiErr.ContentType != "text/html" || !strings.Contains(err.Error(), "502") || len(err.Error()) > 500 {
-		t.Fatalf("error %q: want the status, the content type and a bounded excerpt", err)
 	}
 }
 

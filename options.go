@@ -88,12 +88,17 @@ func (c *config) with(opts []Option) *config {
 }
 
 // WithBaseURL sets the API's base address; requests go to base + "/chat/completions",
-// with or without a trailing slash on base. The default is DefaultBaseURL.
+// with or without a trailing slash on base. It must be an absolute http:// or https://
+// URL with a host, else every call fails with ErrInvalidRequest. The default is
+// DefaultBaseURL.
 func WithBaseURL(base string) Option { return func(c *config) { c.baseURL = base } }
 
 // WithHTTPClient sets the HTTP client used for requests. The default is
 // http.DefaultClient. Its Timeout field, if set, limits the whole stream, so a long
-// answer is cut off; prefer a context deadline and WithIdleTimeout.
+// answer is cut off; prefer a context deadline and WithIdleTimeout. The client is never
+// changed: each call uses a shallow copy whose redirect policy drops credentials on the
+// way to another host or down to plain http, fails a redirect that would turn the POST
+// into a GET (ErrRedirect), and then applies the client's own CheckRedirect.
 func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
 
 // WithUserAgent sets the User-Agent header. The default is DefaultUserAgent.
@@ -103,7 +108,10 @@ func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = ua
 // appears in an error or a log record.
 func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = key } }
 
-// WithHeader adds a request header; several values for one key are all sent.
+// WithHeader adds a request header; several values for one key are all sent. A header
+// whose name says it carries a credential (Api-Key, X-Api-Key, anything with "auth",
+// "key", "token", "secret" and the like) is treated as the API key is: its value is kept
+// out of errors and logs and dropped on a redirect to another host.
 func WithHeader(key, value string) Option {
 	return func(c *config) {
 		c.header = c.header.Clone()
@@ -144,11 +152,13 @@ func WithRetryDelay(first, max time.Duration) Option {
 	return func(c *config) { c.retryDelay, c.maxRetryDelay = first, max }
 }
 
-// WithIdleTimeout sets the longest silence allowed from the server: no byte received
-// while waiting for the response headers or between two reads of the body. Time the
-// caller spends in its loop body does not count. When it passes the call fails with an
-// error matching ErrIdleTimeout (retried if nothing was delivered yet). 0 disables it.
-// The default is DefaultIdleTimeout. The overall deadline is the caller's context.
+// WithIdleTimeout sets the longest silence allowed from the server: its timer runs only
+// while the client waits on the network, for the response headers once the request is
+// resolving, dialing or has a connection, and during each read of the body. Time spent
+// waiting for a connection from the client's own pool, and time the caller spends in its
+// loop body, do not count. When it passes the call fails with an error matching
+// ErrIdleTimeout (retried if nothing was delivered yet). 0 disables it. The default is
+// DefaultIdleTimeout. The overall deadline is the caller's context.
 func WithIdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTimeout = d } }
 
 // WithMaxLineSize sets the longest event-stream line, and the largest event, the decoder

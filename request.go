@@ -6,62 +6,77 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
-// This file holds one HTTP exchange: the request, the response's status and type, and
-// the idle timeout that watches both.
+// This file holds one HTTP exchange: the request and its checks, the redirect policy,
+// and the response's status. What the body holds is body.go's; the idle timeout that
+// watches the exchange is idle.go's.
 
-// attempt sends the request once and decodes the answer.
-func (c *Client) attempt(ctx context.Context, cfg *config, endpoint string, payload []byte, h handler, delivered *int) error {
+// attempt sends the request once and decodes the answer. Every error it returns names
+// the request if the server answered, and quotes no credential of the call.
+func (c *Client) attempt(ctx context.Context, cfg *config, endpoint string, payload []byte, h handler, delivered *int) (err error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	var idle *watchdog
+	if err := checkBaseURL(cfg.baseURL); err != nil {
+		return err
+	}
+	var idle *idleTimer
 	if cfg.idleTimeout > 0 {
-		idle = newWatchdog(cfg.idleTimeout, cancel)
+		idle = newIdleTimer(cfg.idleTimeout, cancel)
 		defer idle.stop()
-		h = idle.watch(h)
+		actx = httptrace.WithClientTrace(actx, idle.connectionTrace())
 	}
 	req, err := newRequest(actx, cfg, endpoint, payload)
 	if err != nil {
 		return err
 	}
-	hc := cfg.httpClient
-	if hc == nil {
-		hc = http.DefaultClient
+	answered := req // the request the response answers, after any redirect
+	defer func() {
+		if err == nil || err == errStop {
+			return
+		}
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && apiErr.URL == "" {
+			apiErr.Method, apiErr.URL = answered.Method, answered.URL.Redacted()
+		}
+		callSecrets(cfg).scrubError(err)
+	}()
+	resp, err := client(cfg).Do(req)
+	if idle != nil {
+		idle.headersDone()
 	}
-	resp, err := hc.Do(req)
 	if err != nil {
 		if err := contextError(ctx, actx, cfg); err != nil {
 			return err
 		}
-		return &transportError{err: err}
+		var redirErr *redirectError
+		if errors.As(err, &redirErr) {
+			return redirErr
+		}
+		return newTransportError(err)
 	}
 	defer resp.Body.Close()
+	if resp.Request != nil {
+		answered = resp.Request
+	}
 	var body io.Reader = resp.Body
 	if idle != nil {
-		body = &idleReader{r: resp.Body, w: idle}
+		body = idle.reader(resp.Body)
+	}
+	if body, err = decodeContent(resp, body); err != nil {
+		return err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return statusError(ctx, actx, cfg, resp, body)
 	}
-	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	switch {
-	case ct == "" || ct == "text/event-stream":
-		return consumeStream(ctx, actx, cfg, body, h, delivered, cancel)
-	case ct == "application/json" || strings.HasSuffix(ct, "+json"):
-		return consumeJSON(ctx, actx, cfg, resp, body, h, delivered)
-	}
-	b, err := io.ReadAll(io.LimitReader(body, excerptLimit+1))
-	if err != nil && ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return &APIError{StatusCode: resp.StatusCode, Message: "unexpected content type",
-		ContentType: resp.Header.Get("Content-Type"), Body: excerpt(b)}
+	return consumeBody(ctx, actx, cfg, resp, body, h, delivered, cancel)
 }
 
 // errIdleCause cancels an attempt whose server fell silent for too long.
@@ -77,7 +92,7 @@ func readError(ctx, actx context.Context, cfg *config, err error) error {
 	if errors.As(err, &tooLong) || errors.Is(err, ErrMalformedStream) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return err
 	}
-	return &transportError{err: err}
+	return newTransportError(err)
 }
 
 // contextError returns the caller's context error, or the idle timeout error if the
@@ -92,102 +107,188 @@ func contextError(ctx, actx context.Context, cfg *config) error {
 	return nil
 }
 
-// statusError reads a bounded part of a non-2xx body and turns it into an *APIError.
+// errorBodyLimit bounds how much of an error body is read.
+const errorBodyLimit = 64 << 10
+
+// statusError reads a bounded part of a non-2xx body and turns it into an *APIError. A
+// 404 that carries no error object most often means a base URL without "/v1": the error
+// says so.
 func statusError(ctx, actx context.Context, cfg *config, resp *http.Response, body io.Reader) error {
-	b, err := io.ReadAll(io.LimitReader(body, 64<<10))
-	if err != nil && ctx.Err() != nil {
-		return ctx.Err()
+	e, recognised, err := bodyError(ctx, resp, body, "")
+	if err != nil {
+		return err
 	}
-	e := &APIError{StatusCode: resp.StatusCode, retryAfter: parseRetryAfter(resp.Header, time.Now())}
-	if !parseErrorBody(b, e) {
-		e.ContentType = resp.Header.Get("Content-Type")
-		e.Body = excerpt(b)
+	if !recognised && resp.StatusCode == http.StatusNotFound &&
+		resp.Request != nil && !strings.Contains(resp.Request.URL.Path, "/v1/") {
+		e.hint = `hint: the base URL may lack "/v1"`
 	}
 	return e
 }
 
-// watchdog cancels an attempt once the server has been silent for its duration: no
-// byte before the headers or between reads of the body. Time the caller spends in its
-// loop body is not the server's silence: while a chunk is with the caller, and for a
-// full period after, the watchdog waits.
-type watchdog struct {
-	d        time.Duration
-	start    time.Time
-	t        *time.Timer
-	cancel   context.CancelCauseFunc
-	lastRead atomic.Int64 // time of the last byte received, since start
-	busy     atomic.Bool  // a chunk is with the caller
-	handed   atomic.Int64 // chunks handed to the caller so far
-	seen     atomic.Int64 // handed, as the timer last saw it
-	stopped  atomic.Bool
-}
-
-func newWatchdog(d time.Duration, cancel context.CancelCauseFunc) *watchdog {
-	w := &watchdog{d: d, start: time.Now(), cancel: cancel}
-	w.t = time.AfterFunc(d, w.fire)
-	return w
-}
-
-// fire runs when the timer expires: it cancels the attempt, or sets the timer again if
-// the server or the caller was active meanwhile.
-func (w *watchdog) fire() {
-	if w.stopped.Load() {
-		return // the attempt is over: set no timer again
+// bodyError reads a bounded part of a body that is not the stream asked for, and turns
+// it into an *APIError: the error object the recogniser finds in it (recognised), else
+// the status, the content type, message (if not "") and a bounded excerpt.
+func bodyError(ctx context.Context, resp *http.Response, body io.Reader, message string) (e *APIError, recognised bool, err error) {
+	b, err := io.ReadAll(io.LimitReader(body, errorBodyLimit))
+	if err != nil && ctx.Err() != nil {
+		return nil, false, ctx.Err()
 	}
-	if w.busy.Load() || w.seen.Swap(w.handed.Load()) != w.handed.Load() {
-		w.t.Reset(w.d)
-		return
+	e = recogniseError(b)
+	if recognised = e != nil; !recognised {
+		e = &APIError{Message: message, ContentType: resp.Header.Get("Content-Type"), Body: excerpt(b)}
 	}
-	if silent := time.Since(w.start) - time.Duration(w.lastRead.Load()); silent < w.d {
-		w.t.Reset(w.d - silent)
-		return
-	}
-	w.cancel(errIdleCause)
+	e.StatusCode = resp.StatusCode
+	e.retryAfter = parseRetryAfter(resp.Header, time.Now())
+	return e, recognised, nil
 }
 
-func (w *watchdog) stop() {
-	w.stopped.Store(true)
-	w.t.Stop()
-}
-
-// watch wraps h so that the time the caller spends with a chunk does not count.
-func (w *watchdog) watch(h handler) handler {
-	return func(s *chunkStream) bool {
-		w.busy.Store(true)
-		more := h(s)
-		w.handed.Add(1)
-		w.busy.Store(false)
-		return more
-	}
-}
-
-// idleReader tells the watchdog whenever bytes arrive.
-type idleReader struct {
-	r io.Reader
-	w *watchdog
-}
-
-func (r *idleReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if n > 0 {
-		r.w.lastRead.Store(int64(time.Since(r.w.start)))
-	}
-	return n, err
-}
-
+// newRequest builds the request: the payload, the protocol's headers, the credentials
+// and the caller's headers, each checked, so that a value a request cannot carry fails
+// here with ErrInvalidRequest instead of in the transport.
 func newRequest(ctx context.Context, cfg *config, endpoint string, payload []byte) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
 	if err != nil {
-		return nil, fmt.Errorf("lockchat: bad base URL: %w", err)
+		return nil, &requestError{text: fmt.Sprintf("invalid base URL %q", maskURL(cfg.baseURL))}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("User-Agent", cfg.userAgent)
 	if cfg.apiKey != "" {
+		if !validHeaderValue(cfg.apiKey) {
+			return nil, &requestError{text: "the API key holds a character no header can carry (a control character such as a line break)"}
+		}
 		req.Header.Set("Authorization", "Bearer "+cfg.apiKey)
 	}
 	for k, vs := range cfg.header {
 		req.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
 	}
+	for k, vs := range req.Header {
+		if !validHeaderName(k) {
+			return nil, &requestError{text: fmt.Sprintf("header name %q is not a valid token", k)}
+		}
+		for _, v := range vs {
+			if !validHeaderValue(v) {
+				return nil, &requestError{text: fmt.Sprintf("header %q has a value no header can carry (a control character such as a line break)", k)}
+			}
+		}
+	}
 	return req, nil
+}
+
+// validHeaderName reports whether name is an RFC 9110 token, as the transport requires.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue reports whether v holds no control character but the tab, as the
+// transport requires.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// checkBaseURL fails with ErrInvalidRequest, naming the URL with its password masked,
+// unless base is an absolute http or https URL with a host and a valid port.
+func checkBaseURL(base string) error {
+	fail := func(why string) error {
+		return &requestError{text: fmt.Sprintf("invalid base URL %q: %s", maskURL(base), why)}
+	}
+	if !strings.Contains(base, "://") {
+		if base == "" {
+			return fail("it is empty (a Client must be made with New)")
+		}
+		return fail("no scheme; want http:// or https://")
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err // the reason, without the unmasked URL
+		}
+		// The reason quotes parts of the URL ("invalid port \":x\" after host"), which may
+		// be parts of a password: drop them, the masked URL shows where the fault lies.
+		return fail(quotedPart.ReplaceAllString(err.Error(), ""))
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fail(fmt.Sprintf("scheme %q; want http:// or https://", u.Scheme))
+	case u.Hostname() == "":
+		return fail("no host")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fail(fmt.Sprintf("port %q out of range", p))
+		}
+	}
+	return nil
+}
+
+// quotedPart is a quoted piece of input in an error's text, and the space before it.
+var quotedPart = regexp.MustCompile(` ?"(?:[^"\\]|\\.)*"`)
+
+// client returns the HTTP client for one attempt: the caller's (http.DefaultClient if
+// none), shallow-copied with the redirect policy. The caller's client is never changed.
+func client(cfg *config) *http.Client {
+	hc := cfg.httpClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	c := *hc
+	callers := hc.CheckRedirect
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		return checkRedirect(req, via, callers)
+	}
+	return &c
+}
+
+// maxRedirects is net/http's own limit, which a CheckRedirect of ours replaces.
+const maxRedirects = 10
+
+// checkRedirect is the redirect policy. A redirect that would turn the POST into a GET
+// (a 301, 302 or 303) fails with ErrRedirect: the server would answer a request without
+// its body, and the caller should use the new address. Credentials — Authorization and
+// every header isCredentialHeader names — go only to the host they were meant for, and
+// never from https down to plain http, even on the same host. Then the caller's own
+// policy, if any, has its say.
+func checkRedirect(req *http.Request, via []*http.Request, callers func(*http.Request, []*http.Request) error) error {
+	first := via[0]
+	fail := func(reason string, err error) error {
+		status := 0
+		if req.Response != nil {
+			status = req.Response.StatusCode
+		}
+		return &redirectError{method: first.Method, from: via[len(via)-1].URL.Redacted(), to: req.URL.Redacted(),
+			status: status, reason: reason, err: err}
+	}
+	if req.Method != first.Method {
+		return fail(fmt.Sprintf("following it would resend the %s as a %s without its body; use the new address as the base URL", first.Method, req.Method), nil)
+	}
+	downgrade := first.URL.Scheme == "https" && req.URL.Scheme != "https"
+	if downgrade || !strings.EqualFold(first.URL.Hostname(), req.URL.Hostname()) {
+		dropCredentials(req.Header)
+	}
+	if callers != nil {
+		err := callers(req, via)
+		if err == nil || err == http.ErrUseLastResponse {
+			return err // net/http compares ErrUseLastResponse by identity
+		}
+		return fail("the http.Client's CheckRedirect refused it: "+err.Error(), err)
+	}
+	if len(via) >= maxRedirects {
+		return fail(fmt.Sprintf("stopped after %d redirects", maxRedirects), nil)
+	}
+	return nil
 }

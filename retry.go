@@ -2,32 +2,36 @@ package lockchat
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// transportError is a failure of the connection itself: a refused dial, a reset, a body
-// cut by the network. Such a failure before any output is delivered is retried.
-type transportError struct{ err error }
-
-func (e *transportError) Error() string        { return "lockchat: connection failed: " + e.err.Error() }
-func (e *transportError) Unwrap() error        { return e.err }
-func (e *transportError) Is(target error) bool { return target == ErrConnection }
+// This file holds the retry policy: what is retried, how long to wait, and the record of
+// each retry. The loop that applies it is Client.run.
 
 // retryable reports whether the same request may succeed if sent again. It is asked only
-// while nothing has been delivered to the caller.
+// while nothing has been delivered to the caller. A request that could not be sent as
+// configured (ErrInvalidRequest), a redirect not followed (ErrRedirect), a host name
+// that does not exist and a certificate that does not verify fail the same way again:
+// they are not retried.
 func retryable(err error) bool {
 	var apiErr *APIError
 	var netErr *transportError
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr.retryable()
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound, errors.As(err, &certErr):
+		return false
 	case errors.As(err, &netErr), errors.Is(err, ErrIdleTimeout), errors.Is(err, io.ErrUnexpectedEOF):
 		return true
 	}
@@ -103,4 +107,32 @@ func logRetry(ctx context.Context, l *slog.Logger, attempt int, reason error, de
 		slog.Int("attempt", attempt),
 		slog.String("reason", reason.Error()),
 		slog.Duration("delay", delay))
+}
+
+// retryable reports whether sending the same request again may succeed: the model "does
+// not exist" (the original provider's flaky answer), a status that says "later", or,
+// when the status says nothing (an error in a 2xx body or stream), an error type or code
+// that does.
+func (e *APIError) retryable() bool {
+	if e.modelNotFound() {
+		return true
+	}
+	switch e.StatusCode {
+	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooManyRequests,
+		http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	if e.StatusCode < 200 || e.StatusCode > 299 {
+		return false
+	}
+	switch e.Type {
+	case "server_error", "rate_limit_error", "rate_limit_exceeded", "overloaded_error":
+		return true
+	}
+	switch e.Code {
+	case "server_error", "rate_limit_exceeded", "408", "429", "500", "502", "503", "504":
+		return true
+	}
+	return false
 }

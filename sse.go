@@ -56,7 +56,7 @@ func (er *eventReader) reset(r io.Reader, max int) {
 	}
 	*er = eventReader{r: r, buf: er.buf[:cap(er.buf)], max: max, data: er.data[:0], typ: er.typ[:0], lastID: er.lastID[:0], retry: -1}
 	if len(er.buf) == 0 {
-		er.buf = make([]byte, min(initialBufSize, max+1))
+		er.buf = make([]byte, min(initialBufSize-1, max)+1) // min(initialBufSize, max+1), for any max
 	}
 }
 
@@ -96,6 +96,30 @@ func (er *eventReader) next() (event, error) {
 			return event{}, err
 		}
 	}
+}
+
+// last returns the event the body ended inside, as if its blank line had come: the
+// fields read so far and the unterminated last line. It is for a caller that got
+// io.ErrUnexpectedEOF from next and wants that event all the same; it returns io.EOF
+// when the event has no data.
+func (er *eventReader) last() (event, error) {
+	if er.start < er.end {
+		line := er.buf[er.start:er.end] // the line the body ended in, without a line end
+		er.start, er.scanned = er.end, 0
+		if line[0] != ':' {
+			if err := er.field(splitField(line)); err != nil {
+				return event{}, err
+			}
+		}
+	}
+	ev := event{typ: er.typ, data: er.data}
+	er.data = er.data[:0]
+	er.typ = er.typ[:0]
+	if len(ev.data) == 0 {
+		return event{}, io.EOF
+	}
+	ev.data = ev.data[:len(ev.data)-1] // less the last "\n"
+	return ev, nil
 }
 
 // blankNext consumes a blank line if one is already in the buffer right after the line
@@ -248,7 +272,7 @@ func (er *eventReader) fill() {
 		er.start = 0
 	}
 	if er.end == len(er.buf) {
-		n := min(2*len(er.buf), er.max+2)
+		n := min(2*len(er.buf)-2, er.max) + 2 // min(2*len, max+2), for any max
 		nb := make([]byte, n)
 		copy(nb, er.buf[:er.end])
 		er.buf = nb

@@ -105,14 +105,63 @@ func TestEventStreamRules(t *testing.T) {
 		{"empty body", "", nil, -1, nil},
 	}
 	for _, tc := range cases {
-		for _, cut := range splits(len(tc.in)) {
-			got, retry, err := readEvents([]byte(tc.in), cut, 1<<20)
-			if !slices.Equal(got, tc.want) || retry != tc.retry || !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
-				t.Errorf("%s, cut at %v:\n got %q retry %d err %v\nwant %q retry %d err %v",
-					tc.name, cut, got, retry, err, tc.want, tc.retry, tc.err)
-				break
+		t.Run(tc.name, func(t *testing.T) {
+			for _, cut := range splits(len(tc.in)) {
+				got, retry, err := readEvents([]byte(tc.in), cut, 1<<20)
+				if !slices.Equal(got, tc.want) || retry != tc.retry || !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
+					t.Fatalf("cut at %v:\n got %q retry %d err %v\nwant %q retry %d err %v",
+						cut, got, retry, err, tc.want, tc.retry, tc.err)
+				}
 			}
-		}
+		})
+	}
+}
+
+// TestEventStreamLast: after a body that ends inside a line or an event, last hands out
+// that event as if its blank line had come.
+func TestEventStreamLast(t *testing.T) {
+	type E = testEvent
+	cases := []struct {
+		name string
+		in   string
+		want *E // nil: no event, io.EOF
+	}{
+		{"unterminated data line", "data: a\n\ndata: [DONE]", &E{Data: "[DONE]"}},
+		{"data line without blank line, LF", "data: [DONE]\n", &E{Data: "[DONE]"}},
+		{"data line without blank line, CRLF", "data: [DONE]\r\n", &E{Data: "[DONE]"}},
+		{"data line without blank line, CR", "data: [DONE]\r", &E{Data: "[DONE]"}},
+		{"several data lines", "data: a\ndata: b", &E{Data: "a\nb"}},
+		{"event type kept", "event: error\ndata: x", &E{Type: "error", Data: "x"}},
+		{"a BOM and nothing else", "\xEF\xBB\xBFdata: x", &E{Data: "x"}},
+		{"unterminated comment", "data: a\n\n: keep-al", nil},
+		{"unterminated event line", "data: a\n\nevent: mess", nil},
+		{"event line without data", "event: message\n", nil},
+		{"a comment after data", "data: x\n: c", &E{Data: "x"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, cut := range splits(len(tc.in)) {
+				var er eventReader
+				er.reset(&splitReader{b: []byte(tc.in), cuts: cut}, 1<<20)
+				var err error
+				for err == nil {
+					_, err = er.next()
+				}
+				if err != io.ErrUnexpectedEOF {
+					t.Fatalf("cut at %v: next returned %v, want io.ErrUnexpectedEOF", cut, err)
+				}
+				ev, err := er.last()
+				switch {
+				case tc.want == nil && err != io.EOF:
+					t.Fatalf("cut at %v: last = %q, %v; want io.EOF", cut, ev.data, err)
+				case tc.want != nil && (err != nil || string(ev.data) != tc.want.Data || string(ev.typ) != tc.want.Type):
+					t.Fatalf("cut at %v: last = type %q data %q, %v; want %+v", cut, ev.typ, ev.data, err, *tc.want)
+				}
+				if _, err := er.next(); err != io.EOF {
+					t.Fatalf("cut at %v: after last, next returned %v", cut, err)
+				}
+			}
+		})
 	}
 }
 
@@ -122,15 +171,18 @@ func TestEventStreamLineLimit(t *testing.T) {
 	if evs, _, err := readEvents([]byte(line), nil, max); err != nil || len(evs) != 1 {
 		t.Fatalf("a line of exactly the limit: %d events, %v", len(evs), err)
 	}
-	for _, in := range []string{
-		"data: " + strings.Repeat("x", max) + "\n\n",
-		strings.Repeat("data: "+strings.Repeat("y", 100)+"\n", 20) + "\n", // one event's data over the limit
+	for name, in := range map[string]string{
+		"a line":        "data: " + strings.Repeat("x", max) + "\n\n",
+		"an event":      strings.Repeat("data: "+strings.Repeat("y", 100)+"\n", 20) + "\n",
+		"the last line": "data: " + strings.Repeat("x", max),
 	} {
-		_, _, err := readEvents([]byte(in), nil, max)
-		var tooLong *LineTooLongError
-		if !errors.As(err, &tooLong) || tooLong.Limit != max || !errors.Is(err, ErrLineTooLong) {
-			t.Errorf("err = %v, want a *LineTooLongError naming %d", err, max)
-		}
+		t.Run(name, func(t *testing.T) {
+			_, _, err := readEvents([]byte(in), nil, max)
+			var tooLong *LineTooLongError
+			if !errors.As(err, &tooLong) || tooLong.Limit != max || !errors.Is(err, ErrLineTooLong) {
+				t.Errorf("err = %v, want a *LineTooLongError naming %d", err, max)
+			}
+		})
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"sync"
@@ -80,17 +81,29 @@ func (s *chunkStream) reset(body io.Reader, maxLine int) {
 // after [DONE], or at the end of a body that delivered a finish_reason for every choice
 // it opened. The chunk may carry an error object (s.dec.apiErr), to be reported after its
 // content.
+//
+// A body may end inside its last line or event, without the blank line that ends an
+// event (servers that close right after their last field do). Like the official Node
+// client, next reads that event as if its blank line had come: "data: [DONE]" ends the
+// stream, whole JSON is a chunk like any other. Data that does not decode there was cut
+// by the end of the body and is dropped; whether the stream is complete is then decided
+// as at any other end.
 func (s *chunkStream) next() error {
 	if s.done {
 		return s.end() // nothing after [DONE] is read
 	}
 	for {
 		ev, err := s.events.next()
+		last := false
+		if err == io.ErrUnexpectedEOF {
+			ev, err = s.events.last()
+			last = err == nil
+		}
 		if err != nil {
 			if err == io.EOF && s.finished && s.unfinished == 0 {
 				return s.end()
 			}
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
+			if err == io.EOF {
 				return errIncomplete
 			}
 			return err
@@ -106,10 +119,14 @@ func (s *chunkStream) next() error {
 			continue // an empty event: a keep-alive
 		}
 		if err := s.dec.decode(ev.data); err != nil {
-			if modelNotFoundMessage.Match(ev.data) {
-				return &APIError{StatusCode: 200, InStream: true, Message: excerpt(ev.data)}
+			if e := recogniseError(ev.data); e != nil {
+				e.StatusCode, e.InStream = 200, true
+				return e
 			}
-			return fmt.Errorf("%w (event data %q)", err, excerpt(ev.data))
+			if last {
+				continue // cut by the end of the body
+			}
+			return &dataError{what: err.Error(), where: "event data", excerpt: excerpt(ev.data)}
 		}
 		s.raw = ev.data
 		return s.track()
@@ -349,12 +366,14 @@ func (s *chunkStream) chunk() Chunk {
 	return ch
 }
 
-// eventError turns the data of an "event: error" event into an *APIError.
+// eventError turns the data of an "event: error" event into an *APIError: an error
+// object the recogniser knows, else the data as text.
 func eventError(data []byte) error {
-	e := &APIError{StatusCode: 200, InStream: true}
-	if !parseErrorBody(data, e) {
-		e.Message = textOf(data)
+	e := recogniseError(data)
+	if e == nil {
+		e = &APIError{Message: textOf(data)}
 	}
+	e.StatusCode, e.InStream = 200, true
 	return e
 }
 
@@ -414,23 +433,27 @@ const (
 
 var errDrainCause = errors.New("drained")
 
-// consumeJSON handles a 2xx application/json body: an error object, or a whole
-// completion from a server that ignored "stream": true.
+// consumeJSON handles a 2xx body that holds one JSON document: an error object, or a
+// whole completion from a server that ignored "stream": true. It reads the document the
+// way next reads an event's data, with the same error recogniser.
 func consumeJSON(ctx, actx context.Context, cfg *config, resp *http.Response, body io.Reader, h handler, delivered *int) error {
-	b, err := io.ReadAll(io.LimitReader(body, int64(cfg.maxLineSize)+1))
+	b, err := io.ReadAll(io.LimitReader(body, limitPlusOne(cfg.maxLineSize)))
 	if err != nil {
 		return readError(ctx, actx, cfg, err)
 	}
 	if len(b) > cfg.maxLineSize {
 		return &LineTooLongError{Limit: cfg.maxLineSize}
 	}
-	apiErr := &APIError{StatusCode: resp.StatusCode}
-	if parseErrorBody(b, apiErr) {
-		return apiErr
-	}
 	var s chunkStream
 	if err := s.dec.decode(b); err != nil {
-		return fmt.Errorf("%w (body %q)", err, excerpt(b))
+		if e := recogniseError(b); e != nil {
+			e.StatusCode = resp.StatusCode
+			return e
+		}
+		return &dataError{what: err.Error(), where: "body", excerpt: excerpt(b)}
+	}
+	if e := s.dec.apiErr; e != nil {
+		e.StatusCode, e.InStream = resp.StatusCode, false // the body, not an event, held it
 	}
 	s.raw = b
 	if err := s.track(); err != nil {
@@ -443,8 +466,20 @@ func consumeJSON(ctx, actx context.Context, cfg *config, resp *http.Response, bo
 		if !h(&s) {
 			return errStop
 		}
+		if s.dec.apiErr != nil {
+			return s.dec.apiErr
+		}
 		if s.end() == io.EOF {
 			return nil
 		}
 	}
+}
+
+// limitPlusOne returns n+1, or n when n+1 does not fit: the bound to read a body with
+// to learn whether it is longer than n.
+func limitPlusOne(n int) int64 {
+	if int64(n) == math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(n) + 1
 }

@@ -4,37 +4,59 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
-// bodyTransport answers every request with the same 200 body, read in pieces cut at
-// cuts: it isolates the decoder from the network.
+// bodyTransport answers every request with the same body, read in pieces cut at cuts:
+// it isolates the decoder from the network. The status is 200 unless set; header adds
+// response headers; requests counts the requests.
 type bodyTransport struct {
 	contentType string
 	body        []byte
 	cuts        []int
+	status      int
+	header      http.Header
+	requests    atomic.Int32
 }
 
 func (t *bodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.requests.Add(1)
 	if r.Body != nil {
 		r.Body.Close()
 	}
-	h := http.Header{}
+	h := t.header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
 	if t.contentType != "" {
 		h.Set("Content-Type", t.contentType)
 	}
-	return &http.Response{StatusCode: 200, Status: "200 OK", Header: h, Request: r,
+	status := t.status
+	if status == 0 {
+		status = 200
+	}
+	return &http.Response{StatusCode: status, Status: http.StatusText(status), Header: h, Request: r,
 		Body: io.NopCloser(&splitReader{b: t.body, cuts: t.cuts})}, nil
 }
 
 // streamBody runs Stream over body, cut at cuts, and returns the tokens and the error.
 func streamBody(contentType string, body []byte, cuts []int, opts ...Option) ([]string, error) {
-	hc := &http.Client{Transport: &bodyTransport{contentType: contentType, body: body, cuts: cuts}}
-	c := New(append([]Option{WithHTTPClient(hc), WithMaxRetries(0), WithIdleTimeout(0)}, opts...)...)
+	return streamFrom(&bodyTransport{contentType: contentType, body: body, cuts: cuts}, opts...)
+}
+
+// streamFrom runs Stream over what tr answers and returns the tokens and the error.
+func streamFrom(tr http.RoundTripper, opts ...Option) ([]string, error) {
+	c := New(append([]Option{WithBaseURL("http://lockchat.test/v1"), WithHTTPClient(&http.Client{Transport: tr}),
+		WithMaxRetries(0), WithIdleTimeout(0)}, opts...)...)
 	var toks []string
 	for tok, err := range c.Stream(context.Background(), "m", nil) {
 		if err != nil {
@@ -117,6 +139,22 @@ var streamCases = []streamCase{
 		tokens: []string{"partial"}, check: interruptedAfter(1, isAPIError(200, "Provider disconnected", "", "502", true))},
 	{name: "error as a string", body: `data: {"error":"quota exceeded"}` + "\n\n",
 		check: isAPIError(200, "quota exceeded", "", "", true)},
+	{name: "flat error object then [DONE]", body: "data: {\"message\":\"The model: `gpt-4` does not exist\",\"type\":\"invalid_request_error\"}\n\n" + done,
+		check: func(err error) bool {
+			return errors.Is(err, ErrModelNotFound) && isAPIError(200, "The model: `gpt-4` does not exist", "invalid_request_error", "", true)(err)
+		}},
+	{name: "flat detail object", body: `data: {"detail":"Not authenticated"}` + "\n\n",
+		check: isAPIError(200, "Not authenticated", "", "", true)},
+	{name: "error: false is no error", body: `data: {"choices":[{"delta":{"content":"x"}}],"error":false}` + "\n\n" + done,
+		tokens: []string{"x"}},
+	{name: "error: empty string is no error", body: `data: {"choices":[{"delta":{"content":"x"}}],"error":""}` + "\n\n" + done,
+		tokens: []string{"x"}},
+	{name: "error: {} is no error", body: `data: {"choices":[{"delta":{"content":"x"}}],"error":{ }}` + "\n\n" + done,
+		tokens: []string{"x"}},
+	{name: "error: [] and 0 are no error", body: `data: {"choices":[{"delta":{"content":"x"}}],"error":[]}` + "\n\n" +
+		`data: {"choices":[{"delta":{"content":"y"}}],"error":0}` + "\n\n" + done, tokens: []string{"x", "y"}},
+	{name: "error: true is an error", body: `data: {"error":true}` + "\n\n", check: isAPIError(200, "true", "", "", true)},
+	{name: "an empty object is a keep-alive", body: "data: {}\n\n" + chunk(delta(`"a"`)) + done, tokens: []string{"a"}},
 	{name: "surrogate pair split between chunks",
 		body:   chunk(delta(`"a\uD83D"`)) + chunk(delta(`"\uDE00b"`)) + chunk(delta(`"\uD83D"`)) + chunk(delta(`"\uDE03"`)) + finishChunk + done,
 		tokens: []string{"a", "😀b", "😃"}},
@@ -142,10 +180,35 @@ var streamCases = []streamCase{
 	{name: "end without done or finish", body: chunk(delta(`"a"`)) + chunk(delta(`"b"`)),
 		tokens: []string{"a", "b"}, check: interruptedAfter(2, is(io.ErrUnexpectedEOF))},
 	{name: "no tokens and no end", body: roleChunk, check: is(io.ErrUnexpectedEOF)},
-	{name: "cut mid-line", body: chunk(delta(`"a"`)) + `data: {"choices":[{"delta":{"content":"b"}}]}`,
+	{name: "cut inside the json of a line", body: chunk(delta(`"a"`)) + `data: {"choices":[{"delta":{"content":"b`,
 		tokens: []string{"a"}, check: interruptedAfter(1, is(io.ErrUnexpectedEOF))},
-	{name: "cut mid-event", body: chunk(delta(`"a"`)) + `data: {"choices":[{"delta":{"content":"b"}}]}` + "\n",
+	{name: "cut after whole json, no line end", body: chunk(delta(`"a"`)) + `data: {"choices":[{"delta":{"content":"b"}}]}`,
+		tokens: []string{"a", "b"}, check: interruptedAfter(2, is(io.ErrUnexpectedEOF))},
+	{name: "cut after whole json, no blank line", body: chunk(delta(`"a"`)) + `data: {"choices":[{"delta":{"content":"b"}}]}` + "\n",
+		tokens: []string{"a", "b"}, check: interruptedAfter(2, is(io.ErrUnexpectedEOF))},
+
+	// The end of a body after every choice has finished, or with [DONE] in its last line,
+	// is the end of a complete answer, whatever unfinished line or event it cuts.
+	{name: "finish then [DONE], LF and no blank line", body: chunk(delta(`"a"`)) + finishChunk + "data: [DONE]\n", tokens: []string{"a"}},
+	{name: "finish then [DONE], CRLF and no blank line", body: chunk(delta(`"a"`)) + finishChunk + "data: [DONE]\r\n", tokens: []string{"a"}},
+	{name: "finish then [DONE], CR and no blank line", body: chunk(delta(`"a"`)) + finishChunk + "data: [DONE]\r", tokens: []string{"a"}},
+	{name: "finish then [DONE], no line end", body: chunk(delta(`"a"`)) + finishChunk + "data: [DONE]", tokens: []string{"a"}},
+	{name: "finish then a cut [DONE]", body: chunk(delta(`"a"`)) + finishChunk + "data: [DO", tokens: []string{"a"}},
+	{name: "finish then a partial comment", body: chunk(delta(`"a"`)) + finishChunk + ": keep-al", tokens: []string{"a"}},
+	{name: "finish then a partial event line", body: chunk(delta(`"a"`)) + finishChunk + "event: mess", tokens: []string{"a"}},
+	{name: "finish then an event field and no data", body: chunk(delta(`"a"`)) + finishChunk + "event: message\n", tokens: []string{"a"}},
+	{name: "finish then a cut usage chunk", body: chunk(delta(`"a"`)) + finishChunk +
+		`data: {"id":"c1","choices":[],"usage":{"prompt_tokens":1,"compl`, tokens: []string{"a"}},
+	{name: "finish in the last event, no blank line", body: chunk(delta(`"a"`)) +
+		`data: {"id":"c1","choices":[{"index":0,"delta":{"content":"b"},"finish_reason":"stop"}]}`, tokens: []string{"a", "b"}},
+	{name: "tool call then [DONE] without blank line",
+		body: chunk(`{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"t","function":{"name":"f","arguments":"{}"}}]}}`) +
+			chunk(`{"index":0,"delta":{},"finish_reason":"tool_calls"}`) + "data: [DONE]"},
+	{name: "[DONE] in the last line before any finish", body: chunk(delta(`"a"`)) + "data: [DONE]\r\n", tokens: []string{"a"}},
+	{name: "unfinished choice, then a partial comment", body: chunk(delta(`"a"`)) + ": keep",
 		tokens: []string{"a"}, check: interruptedAfter(1, is(io.ErrUnexpectedEOF))},
+	{name: "error event in the last event, no blank line", body: "event: error\ndata: upstream went away",
+		check: isAPIError(200, "upstream went away", "", "", true)},
 	{name: "malformed json", body: chunk(delta(`"a"`)) + "data: {\"choices\": [\n\n",
 		tokens: []string{"a"}, check: interruptedAfter(1, is(ErrMalformedStream))},
 	{name: "content of the wrong type", body: chunk(delta(`5`)), check: is(ErrMalformedStream)},
@@ -168,33 +231,32 @@ var streamCases = []streamCase{
 
 func TestStreamFidelity(t *testing.T) {
 	for _, tc := range streamCases {
-		ct := tc.ct
-		switch ct {
-		case "":
-			ct = "text/event-stream"
-		case "-":
-			ct = ""
-		}
-		body := []byte(tc.body)
-		var wantErr string
-		for i, cut := range splits(len(body)) {
-			toks, err := streamBody(ct, body, cut)
-			if !slices.Equal(toks, tc.tokens) {
-				t.Errorf("%s, cut at %v: tokens %q, want %q (err %v)", tc.name, cut, toks, tc.tokens, err)
-				break
+		t.Run(tc.name, func(t *testing.T) {
+			ct := tc.ct
+			switch ct {
+			case "":
+				ct = "text/event-stream"
+			case "-":
+				ct = ""
 			}
-			if tc.check == nil && err != nil || tc.check != nil && (err == nil || !tc.check(err)) {
-				t.Errorf("%s, cut at %v: unexpected error %v", tc.name, cut, err)
-				break
+			body := []byte(tc.body)
+			var wantErr string
+			for i, cut := range splits(len(body)) {
+				toks, err := streamBody(ct, body, cut)
+				if !slices.Equal(toks, tc.tokens) {
+					t.Fatalf("cut at %v: tokens %q, want %q (err %v)", cut, toks, tc.tokens, err)
+				}
+				if tc.check == nil && err != nil || tc.check != nil && (err == nil || !tc.check(err)) {
+					t.Fatalf("cut at %v: unexpected error %v", cut, err)
+				}
+				// Whatever the cut, the error is the same one.
+				if i == 0 && err != nil {
+					wantErr = err.Error()
+				} else if err != nil && err.Error() != wantErr {
+					t.Fatalf("cut at %v: error %q, whole body gave %q", cut, err, wantErr)
+				}
 			}
-			// Whatever the cut, the error is the same one.
-			if i == 0 && err != nil {
-				wantErr = err.Error()
-			} else if err != nil && err.Error() != wantErr {
-				t.Errorf("%s, cut at %v: error %q, whole body gave %q", tc.name, cut, err, wantErr)
-				break
-			}
-		}
+		})
 	}
 }
 
@@ -238,3 +300,120 @@ func TestStreamLineTooLong(t *testing.T) {
 		t.Fatalf("a JSON body over the limit: err = %v", err)
 	}
 }
+
+func TestStreamAnyMaxLineSize(t *testing.T) {
+	sse := []byte(chunk(delta(`"a"`)) + done)
+	completion := []byte(`{"choices":[{"index":0,"message":{"role":"assistant","content":"a"},"finish_reason":"stop"}]}`)
+	for _, n := range []int{math.MinInt, -1, 0, 1, 64, 100, 1 << 20, math.MaxInt32, math.MaxInt - 2, math.MaxInt - 1, math.MaxInt} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			for ct, body := range map[string][]byte{"text/event-stream": sse, "application/json": completion} {
+				toks, err := streamBody(ct, body, nil, WithMaxLineSize(n))
+				if n < len(body) {
+					// Below the size of the input, the limit holds: a clear error, no panic.
+					if !errors.Is(err, ErrLineTooLong) {
+						t.Errorf("%s: tokens %q, err %v; want ErrLineTooLong", ct, toks, err)
+					}
+					continue
+				}
+				if err != nil || !slices.Equal(toks, []string{"a"}) {
+					t.Errorf("%s: tokens %q, err %v", ct, toks, err)
+				}
+			}
+		})
+	}
+}
+
+func TestMalformedDataExcerptIsBounded(t *testing.T) {
+	body := []byte("data: " + strings.Repeat("<garbage>", 100000) + "\n\n")
+	_, err := streamBody("text/event-stream", body, nil)
+	if !errors.Is(err, ErrMalformedStream) || len(err.Error()) > 600 {
+		t.Fatalf("err (%d bytes) = %.300v", len(err.Error()), err)
+	}
+}
+
+// TestAnswerWithoutTextIsSentOnce: a tool call yields no token, so a failure at its end
+// would be retried, and billed, again. Its body, ending in [DONE] without a blank line,
+// is complete: one request.
+func TestAnswerWithoutTextIsSentOnce(t *testing.T) {
+	body := chunk(`{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"t","function":{"name":"f","arguments":"{}"}}]}}`) +
+		chunk(`{"index":0,"delta":{},"finish_reason":"tool_calls"}`)
+	for _, end := range []string{"data: [DONE]", "data: [DONE]\n", "data: [DONE]\r", ": ping", `data: {"choices":[],"usage":{"prompt_tok`} {
+		t.Run(strconv.Quote(end), func(t *testing.T) {
+			tr := &bodyTransport{contentType: "text/event-stream", body: []byte(body + end)}
+			if toks, err := streamFrom(tr, WithMaxRetries(2), fast); err != nil || len(toks) != 0 {
+				t.Fatalf("tokens %q, err %v", toks, err)
+			}
+			if n := tr.requests.Load(); n != 1 {
+				t.Fatalf("%d requests, want 1", n)
+			}
+		})
+	}
+}
+
+func TestUsageInTheLastEvent(t *testing.T) {
+	usage := `data: {"id":"c1","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}`
+	for name, tc := range map[string]struct {
+		end       string
+		wantUsage bool
+	}{
+		"whole, no blank line": {usage + "\n", true},
+		"whole, no line end":   {usage, true},
+		"cut":                  {usage[:len(usage)-10], false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			hc := &http.Client{Transport: &bodyTransport{contentType: "text/event-stream", body: []byte(chunk(delta(`"a"`)) + finishChunk + tc.end)}}
+			c := New(WithBaseURL("http://lockchat.test/v1"), WithHTTPClient(hc), WithMaxRetries(0))
+			var got *Usage
+			for ch, err := range c.StreamChunks(context.Background(), "m", nil) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ch.Usage != nil {
+					got = ch.Usage
+				}
+			}
+			if (got != nil) != tc.wantUsage || got != nil && *got != (Usage{PromptTokens: 1, CompletionTokens: 2, TotalTokens: 3}) {
+				t.Fatalf("usage %+v, want it: %v", got, tc.wantUsage)
+			}
+		})
+	}
+}
+
+// TestEndOfStreamOverHTTP sends a body that ends in "data: [DONE]" without a blank line
+// through real servers, over HTTP/1.1 and HTTP/2: the same bytes, the same answer.
+func TestEndOfStreamOverHTTP(t *testing.T) {
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, chunk(delta(`"a"`))+finishChunk+"data: [DONE]")
+	})
+	h1 := httptest.NewServer(handler)
+	defer h1.Close()
+	h2 := httptest.NewUnstartedServer(handler)
+	h2.EnableHTTP2 = true
+	h2.StartTLS()
+	defer h2.Close()
+	for name, ts := range map[string]*httptest.Server{"HTTP/1.1": h1, "HTTP/2.0": h2} {
+		t.Run(name, func(t *testing.T) {
+			tr := ts.Client().Transport
+			proto := ""
+			hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				resp, err := tr.RoundTrip(r)
+				if err == nil {
+					proto = resp.Proto
+				}
+				return resp, err
+			})}
+			got, err := New(WithBaseURL(ts.URL+"/v1"), WithHTTPClient(hc), WithMaxRetries(0)).Complete(context.Background(), "m", nil)
+			if err != nil || got != "a" || proto != name {
+				t.Fatalf("Complete = %q, %v over %s", got, err, proto)
+			}
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// fast makes retries quick enough for tests.
+var fast = WithRetryDelay(time.Millisecond, 5*time.Millisecond)

@@ -1,0 +1,75 @@
+package lockchat
+
+import (
+	"context"
+	"io"
+	"net/http/httptrace"
+	"sync"
+	"time"
+)
+
+// idleTimer cancels an attempt once the server has been silent for its duration. It
+// runs only while the client waits on the network: from the moment the request starts
+// dialing or gets a connection until the response headers arrive, and during each read
+// of the body. So the time a request waits for a connection from the caller's own pool
+// (MaxConnsPerHost) never counts, nor the time the caller spends in its loop body.
+type idleTimer struct {
+	d time.Duration
+	t *time.Timer // cancels the attempt when it fires
+
+	// The connection hooks run on the transport's goroutines, and may run late, after
+	// the headers: they arm the timer only while the headers are awaited.
+	mu           sync.Mutex
+	awaitHeaders bool
+}
+
+func newIdleTimer(d time.Duration, cancel context.CancelCauseFunc) *idleTimer {
+	it := &idleTimer{d: d, awaitHeaders: true}
+	it.t = time.AfterFunc(d, func() { cancel(errIdleCause) })
+	it.t.Stop() // armed by the first connection hook
+	return it
+}
+
+// connectionTrace arms the timer when the request starts on the network: when it starts
+// resolving or dialing a host, and when it has a connection to send on.
+func (it *idleTimer) connectionTrace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		DNSStart:     func(httptrace.DNSStartInfo) { it.onNetwork() },
+		ConnectStart: func(string, string) { it.onNetwork() },
+		GotConn:      func(httptrace.GotConnInfo) { it.onNetwork() },
+	}
+}
+
+func (it *idleTimer) onNetwork() {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	if it.awaitHeaders {
+		it.t.Reset(it.d)
+	}
+}
+
+// headersDone stops the timer when the response headers (or a failure) arrive.
+func (it *idleTimer) headersDone() {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	it.awaitHeaders = false
+	it.t.Stop()
+}
+
+// stop ends the timer with the attempt.
+func (it *idleTimer) stop() { it.headersDone() }
+
+// reader returns body with the timer armed during each read.
+func (it *idleTimer) reader(body io.Reader) io.Reader { return &idleReader{r: body, it: it} }
+
+type idleReader struct {
+	r  io.Reader
+	it *idleTimer
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	r.it.t.Reset(r.it.d)
+	n, err := r.r.Read(p)
+	r.it.t.Stop()
+	return n, err
+}
