@@ -3,7 +3,9 @@ package lockchat
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -17,73 +19,95 @@ var reservedParams = []string{"model", "messages", "stream"}
 // temperature, the tools, the usage request and the extra parameters, keys sorted. A
 // parameter set with WithParam overrides the field an option set under the same key.
 func buildPayload(cfg *config, model string, messages []Message) ([]byte, error) {
+	var keyArray [12]string // room for the usual keys without an allocation
+	keys := append(keyArray[:0], "messages", "model", "stream", "temperature")
+	if len(cfg.tools) > 0 {
+		keys = append(keys, "tools")
+	}
+	if cfg.toolChoice != (ToolChoice{}) {
+		keys = append(keys, "tool_choice")
+	}
+	if cfg.usage {
+		keys = append(keys, "stream_options")
+	}
 	for k := range cfg.params {
 		if slices.Contains(reservedParams, k) {
 			return nil, fmt.Errorf("lockchat: WithParam(%q): the call sets that field", k)
 		}
-	}
-	// Each field is a key and a function that appends its value.
-	type field struct {
-		key   string
-		value func([]byte) ([]byte, error)
-	}
-	fields := make([]field, 0, 8+len(cfg.params))
-	fields = append(fields,
-		field{"model", func(b []byte) ([]byte, error) { return appendString(b, model), nil }},
-		field{"messages", func(b []byte) ([]byte, error) { return appendMessages(b, messages) }},
-		field{"stream", func(b []byte) ([]byte, error) { return append(b, "true"...), nil }},
-	)
-	optional := []struct {
-		key string
-		set bool
-		v   any
-	}{
-		{"temperature", true, cfg.temperature},
-		{"tools", len(cfg.tools) > 0, cfg.tools},
-		{"tool_choice", cfg.toolChoice != ToolChoice{}, cfg.toolChoice},
-		{"stream_options", cfg.usage, map[string]bool{"include_usage": true}},
-	}
-	for _, o := range optional {
-		if _, overridden := cfg.params[o.key]; o.set && !overridden {
-			fields = append(fields, field{o.key, marshalValue(o.key, o.v)})
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
 		}
 	}
-	for k, v := range cfg.params {
-		fields = append(fields, field{k, marshalValue(k, v)})
-	}
-	slices.SortFunc(fields, func(a, b field) int {
-		switch {
-		case a.key < b.key:
-			return -1
-		case a.key > b.key:
-			return 1
-		}
-		return 0
-	})
+	slices.Sort(keys)
 	b := make([]byte, 0, payloadSizeHint(messages))
 	b = append(b, '{')
-	for i, f := range fields {
+	for i, k := range keys {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, f.key)
+		b = appendString(b, k)
 		b = append(b, ':')
 		var err error
-		if b, err = f.value(b); err != nil {
+		if v, ok := cfg.params[k]; ok {
+			b, err = appendValue(b, k, v)
+		} else {
+			b, err = appendField(b, cfg, k, model, messages)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
 	return append(b, '}'), nil
 }
 
-func marshalValue(key string, v any) func([]byte) ([]byte, error) {
-	return func(b []byte) ([]byte, error) {
-		j, err := json.Marshal(v)
-		if err != nil {
-			return nil, fmt.Errorf("lockchat: encoding the request's %q: %w", key, err)
-		}
-		return append(b, j...), nil
+// appendField appends the value of a field the call or an option sets.
+func appendField(b []byte, cfg *config, key, model string, messages []Message) ([]byte, error) {
+	switch key {
+	case "messages":
+		return appendMessages(b, messages)
+	case "model":
+		return appendString(b, model), nil
+	case "stream":
+		return append(b, "true"...), nil
+	case "temperature":
+		return appendFloat(b, key, cfg.temperature)
+	case "tools":
+		return appendValue(b, key, cfg.tools)
+	case "tool_choice":
+		return appendValue(b, key, cfg.toolChoice)
+	case "stream_options":
+		return append(b, `{"include_usage":true}`...), nil
 	}
+	panic("lockchat: no value for payload field " + key)
+}
+
+// appendFloat appends f as encoding/json writes a float64.
+func appendFloat(b []byte, key string, f float64) ([]byte, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, fmt.Errorf("lockchat: encoding the request's %q: unsupported value %v", key, f)
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// Clean up e-09 to e-9, as encoding/json does.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+// appendValue appends v encoded by encoding/json.
+func appendValue(b []byte, key string, v any) ([]byte, error) {
+	j, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("lockchat: encoding the request's %q: %w", key, err)
+	}
+	return append(b, j...), nil
 }
 
 func appendMessages(b []byte, messages []Message) ([]byte, error) {
