@@ -28,7 +28,7 @@ if [ -f "$dir/pid" ]; then
   # A runner that outlived the server is killed; a process id that is no longer an
   # Ollama runner (it exited and the id was reused) is left alone.
   for r in $runners; do
-    if tr '\0' ' ' <"/proc/$r/cmdline" 2>/dev/null | grep -q ' runner '; then
+    if [ -r "/proc/$r/cmdline" ] && tr '\0' ' ' <"/proc/$r/cmdline" | grep -q ' runner '; then
       kill -KILL "$r" 2>/dev/null || true
     fi
   done

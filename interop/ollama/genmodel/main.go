@@ -50,7 +50,9 @@ func run(dir string) error {
 		if strings.Contains(m.template, `"""`) {
 			return fmt.Errorf("model %s: a template may not contain \"\"\"", m.name)
 		}
-		modelfile := fmt.Sprintf("FROM ./%s\nTEMPLATE \"\"\"%s\"\"\"\n", ggufName, m.template)
+		// One thread: the model is too small to share out, and on a busy machine a
+		// second thread makes each token wait for the slower one.
+		modelfile := fmt.Sprintf("FROM ./%s\nPARAMETER num_thread 1\nTEMPLATE \"\"\"%s\"\"\"\n", ggufName, m.template)
 		if err := os.WriteFile(filepath.Join(dir, m.name+".Modelfile"), []byte(modelfile), 0o644); err != nil {
 			return err
 		}
