@@ -64,15 +64,17 @@ func buildVocab(chains []chain) (*vocab, error) {
 		v.add(fmt.Sprintf("<0x%02X>", b), typeByte)
 	}
 	seen := map[string]bool{}
-	for _, c := range chains {
+	triggers := make([]int, len(chains)) // token ids, in the order of chains
+	for i, c := range chains {
 		if seen[c.trigger] {
 			return nil, fmt.Errorf("trigger %q appears twice", c.trigger)
 		}
 		seen[c.trigger] = true
-		v.state[v.add(c.trigger, typeControl)] = len(v.state)
+		triggers[i] = v.add(c.trigger, typeControl)
+		v.state[triggers[i]] = len(v.state)
 	}
-	for _, c := range chains {
-		prev := v.id(c.trigger)
+	for i, c := range chains {
+		prev := triggers[i]
 		for _, p := range c.pieces {
 			if seen[p] {
 				return nil, fmt.Errorf("piece %q appears twice", p)
@@ -100,16 +102,6 @@ func (v *vocab) add(text string, typ int32) int {
 	v.tokens = append(v.tokens, text)
 	v.types = append(v.types, typ)
 	return len(v.tokens) - 1
-}
-
-// id returns the id of a token added earlier.
-func (v *vocab) id(text string) int {
-	for i, t := range v.tokens {
-		if t == text {
-			return i
-		}
-	}
-	panic("genmodel: no token " + text) // unreachable: callers add the token first
 }
 
 // writeGGUF writes the model to path with Ollama's own GGUF writer.
