@@ -12,8 +12,8 @@ package lockchat_test
 // interop/ollama/genmodel/scenarios.go; change both together. The models answer the same
 // at any temperature and seed, one token per chunk.
 //
-// Tool calls and reasoning are not in lockchat's public API yet: those tests read the
-// raw stream with net/http (rawChat) and are marked TODO(lead): Chat.
+// Tool calls and reasoning are checked twice: through Chat, as a user would, and on the
+// raw stream read with net/http (rawChat), which asserts what Ollama itself sends.
 
 import (
 	"bufio"
@@ -119,8 +119,7 @@ func TestOllamaDeterministic(t *testing.T) {
 func TestOllamaUsage(t *testing.T) {
 	base := ollamaURL(t)
 	c := lockchat.New(lockchat.WithBaseURL(base))
-	// TODO(lead): WithUsage, once it is in the public API.
-	usageOpt := lockchat.WithParam("stream_options", map[string]any{"include_usage": true})
+	usageOpt := lockchat.WithUsage()
 	var text strings.Builder
 	var finish string
 	var usage *lockchat.Usage
@@ -234,9 +233,53 @@ func TestOllamaUnknownModel(t *testing.T) {
 	}
 }
 
+// The tools as lockchat sends them.
+var (
+	weatherToolGo = lockchat.Tool{Name: "get_weather", Description: "Current weather in a city",
+		Parameters: weatherTool["function"].(map[string]any)["parameters"]}
+	timeToolGo = lockchat.Tool{Name: "get_time", Description: "Current time in a time zone",
+		Parameters: timeTool["function"].(map[string]any)["parameters"]}
+)
+
+// callArgs parses each call's arguments: Ollama writes the keys in any order.
+func callArgs(t *testing.T, calls []lockchat.ToolCall) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, c := range calls {
+		out = append(out, parseArgs(t, c.Arguments))
+	}
+	return out
+}
+
 func TestOllamaToolCall(t *testing.T) {
 	base := ollamaURL(t)
-	// TODO(lead): Chat — ask with tools, assemble the call, send the result back.
+	// Through Chat: the call assembled, then the tool loop.
+	c := lockchat.New(lockchat.WithBaseURL(base), lockchat.WithTools(weatherToolGo))
+	ctx := context.Background()
+	messages := []lockchat.Message{{Role: "user", Content: "What is the weather in Paris?"}}
+	first, err := c.Chat(ctx, "lockchat-tool", messages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := first.Message()
+	if len(answer.ToolCalls) != 1 || first.Choices[0].FinishReason != "tool_calls" || answer.Content != "" || len(first.Repairs) != 0 {
+		t.Fatalf("Chat: %+v", first)
+	}
+	if got := answer.ToolCalls[0]; got.Name != "get_weather" || got.Type != "function" || !strings.HasPrefix(got.ID, "call_") ||
+		!reflect.DeepEqual(parseArgs(t, got.Arguments), map[string]any{"city": "Paris", "unit": "celsius"}) {
+		t.Fatalf("Chat's call: %+v", got)
+	}
+	messages = append(messages, answer, lockchat.Message{Role: "tool", ToolCallID: answer.ToolCalls[0].ID, Content: `{"temperature":18,"sky":"clear"}`})
+	second, err := c.Chat(ctx, "lockchat-tool", messages)
+	if err != nil || second.Message().Content != ollamaAfterTool || len(second.Message().ToolCalls) != 0 {
+		t.Fatalf("Chat after the tool result: %+v, %v", second, err)
+	}
+	// Complete on a tool-call answer says so rather than return "".
+	if text, err := c.Complete(ctx, "lockchat-tool", messages[:1]); text != "" || !errors.Is(err, lockchat.ErrToolCalls) {
+		t.Fatalf("Complete = %q, %v", text, err)
+	}
+
+	// What Ollama sends, read raw.
 	req := map[string]any{"model": "lockchat-tool", "messages": userSays("What is the weather in Paris?"), "tools": []any{weatherTool}}
 	raw := rawChat(t, base, req)
 	wantArgs := map[string]any{"city": "Paris", "unit": "celsius"}
@@ -275,7 +318,18 @@ func TestOllamaToolCall(t *testing.T) {
 
 func TestOllamaTwoToolCalls(t *testing.T) {
 	base := ollamaURL(t)
-	// TODO(lead): Chat — two calls in one answer.
+	c := lockchat.New(lockchat.WithBaseURL(base), lockchat.WithTools(weatherToolGo, timeToolGo))
+	got, err := c.Chat(context.Background(), "lockchat-tools2", []lockchat.Message{{Role: "user", Content: "Weather and time in Berlin?"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := got.Message().ToolCalls
+	wantArgs := []map[string]any{{"city": "Berlin", "unit": "celsius"}, {"zone": "Europe/Berlin"}}
+	if len(calls) != 2 || calls[0].Name != "get_weather" || calls[1].Name != "get_time" || calls[0].ID == calls[1].ID ||
+		!reflect.DeepEqual(callArgs(t, calls), wantArgs) || got.Choices[0].FinishReason != "tool_calls" {
+		t.Fatalf("Chat: %+v", got)
+	}
+
 	req := map[string]any{"model": "lockchat-tools2", "messages": userSays("Weather and time in Berlin?"), "tools": []any{weatherTool, timeTool}}
 	raw := rawChat(t, base, req)
 	want := []struct {
@@ -310,7 +364,20 @@ func TestOllamaTwoToolCalls(t *testing.T) {
 
 func TestOllamaReasoning(t *testing.T) {
 	base := ollamaURL(t)
-	// TODO(lead): Chat — Choice.Reasoning.
+	c := lockchat.New(lockchat.WithBaseURL(base))
+	got, err := c.Chat(context.Background(), "lockchat-think", hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := got.Message()
+	if m.Reasoning != ollamaReasoning || m.Content != ollamaThought || got.Choices[0].FinishReason != "stop" {
+		t.Fatalf("Chat: reasoning %q, content %q, finish %q", m.Reasoning, m.Content, got.Choices[0].FinishReason)
+	}
+	// The turn goes back under Ollama's own field name, "reasoning".
+	if b, _ := json.Marshal(m); !strings.Contains(string(b), `"reasoning":`) || strings.Contains(string(b), `"reasoning_content"`) {
+		t.Fatalf("the assistant turn would be sent back as %s", b)
+	}
+
 	req := map[string]any{"model": "lockchat-think", "messages": userSays("Will it be sunny?")}
 	raw := rawChat(t, base, req)
 	if raw.Reasoning != ollamaReasoning || raw.Content != ollamaThought || raw.FinishReason != "stop" {
@@ -319,8 +386,7 @@ func TestOllamaReasoning(t *testing.T) {
 	if raw.Mixed || raw.ReasoningAfterContent {
 		t.Fatalf("reasoning and content share a chunk (%v) or reasoning follows content (%v)", raw.Mixed, raw.ReasoningAfterContent)
 	}
-	// Today's API yields content only: no reasoning leaks into the text.
-	c := lockchat.New(lockchat.WithBaseURL(base))
+	// Complete yields content only: no reasoning leaks into the text.
 	if got, err := c.Complete(context.Background(), "lockchat-think", hello); err != nil || got != ollamaThought {
 		t.Fatalf("Complete = %q, %v; want %q", got, err, ollamaThought)
 	}
@@ -347,7 +413,38 @@ func TestOllamaCLI(t *testing.T) {
 	if err != nil || string(out) != ollamaText+"\n" {
 		t.Fatalf("CLI printed %q, %v", out, err)
 	}
-	// TODO(lead): the CLI's -json output, once the flag exists.
+	// -json: one chunk per line as Ollama sent it, then the assembled completion.
+	out, err = exec.Command(bin, "-base-url", base, "-model", "lockchat-text", "-json", hello[0].Content).Output()
+	if err != nil {
+		t.Fatalf("CLI -json: %v", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	var text strings.Builder
+	for _, l := range lines[:len(lines)-1] {
+		var ch struct {
+			Object  string `json:"object"`
+			Choices []struct {
+				Delta struct{ Content string } `json:"delta"`
+			} `json:"choices"`
+		}
+		if err := json.Unmarshal([]byte(l), &ch); err != nil || ch.Object != "chat.completion.chunk" {
+			t.Fatalf("CLI -json line %q: %v", l, err)
+		}
+		for _, c := range ch.Choices {
+			text.WriteString(c.Delta.Content)
+		}
+	}
+	var final struct {
+		Object  string `json:"object"`
+		Choices []struct {
+			Message      struct{ Content string } `json:"message"`
+			FinishReason string                   `json:"finish_reason"`
+		} `json:"choices"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &final); err != nil || final.Object != "chat.completion" ||
+		len(final.Choices) != 1 || final.Choices[0].Message.Content != ollamaText || final.Choices[0].FinishReason != "stop" || text.String() != ollamaText {
+		t.Fatalf("CLI -json: chunks %q, completion %s (%v)", text.String(), lines[len(lines)-1], err)
+	}
 	var stderr bytes.Buffer
 	cmd := exec.Command(bin, "-base-url", base, "-model", "no-such-model", "-api-key", secretKey, "hi")
 	cmd.Stderr = &stderr
