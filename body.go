@@ -20,7 +20,7 @@ import (
 
 // consumeBody reads a 2xx body: an event stream, one JSON document (a whole completion
 // or an error object), or something else, which is an *APIError quoting it.
-func consumeBody(ctx, actx context.Context, cfg *config, resp *http.Response, body io.Reader, h handler, delivered *int, cancel context.CancelCauseFunc) error {
+func consumeBody(ctx, actx context.Context, cfg *config, resp *http.Response, body io.Reader, h handler, delivered *int, idle *idleTimer, cancel context.CancelCauseFunc) error {
 	mt, ok := mediaType(resp.Header.Get("Content-Type"))
 	switch {
 	case !ok:
@@ -28,14 +28,19 @@ func consumeBody(ctx, actx context.Context, cfg *config, resp *http.Response, bo
 	case mt != "" && mt != "text/event-stream" && mt != "text/plain" && !isJSONType(mt):
 		return unexpectedBody(ctx, resp, body, "unexpected content type")
 	}
-	body, kind := sniff(body)
-	switch {
+	// The first bytes are read into the stream's own buffer, where the event reader
+	// finds them if the body is an event stream.
+	s := streamPool.Get().(*chunkStream)
+	defer streamPool.Put(s)
+	s.reset(body, cfg.maxLineSize)
+	defer s.reset(nil, cfg.maxLineSize)
+	switch kind := s.events.sniff(); {
 	case kind == jsonDocument || kind == otherText && isJSONType(mt):
-		return consumeJSON(ctx, actx, cfg, resp, body, h, delivered)
+		return consumeJSON(ctx, actx, cfg, resp, s.events.rest(), h, delivered)
 	case kind == otherText && mt == "text/plain":
-		return unexpectedBody(ctx, resp, body, "unexpected content type")
+		return unexpectedBody(ctx, resp, s.events.rest(), "unexpected content type")
 	}
-	return consumeStream(ctx, actx, cfg, body, h, delivered, cancel)
+	return consumeStream(ctx, actx, cfg, s, h, delivered, idle, cancel)
 }
 
 // unexpectedBody is the error for a 2xx body that is not a chat-completions answer.
@@ -74,25 +79,6 @@ const (
 // sniffLimit bounds the bytes read to tell a body's kind.
 const sniffLimit = 512
 
-// sniff reads the first bytes of body, as many as it takes to tell its kind, and returns
-// a reader that gives them back before the rest. A read error is kept for its turn, after
-// the bytes read before it, for the body's reader to report.
-func sniff(body io.Reader) (io.Reader, bodyKind) {
-	buf := make([]byte, 0, sniffLimit)
-	for empty := 0; ; {
-		n, err := body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if n == 0 && err == nil {
-			if empty++; empty == 100 {
-				err = io.ErrNoProgress
-			}
-		}
-		if kind, known := classify(buf, err != nil || len(buf) == cap(buf)); known {
-			return &replay{head: buf, err: err, body: body}, kind
-		}
-	}
-}
-
 // eventFields are the field names of the event-stream format.
 var eventFields = []string{"data", "event", "id", "retry"}
 
@@ -124,25 +110,6 @@ func classify(b []byte, end bool) (kind bodyKind, known bool) {
 		}
 	}
 	return otherText, true
-}
-
-// replay reads head, then the error that ended sniffing or else the rest of body.
-type replay struct {
-	head []byte
-	err  error
-	body io.Reader
-}
-
-func (r *replay) Read(p []byte) (int, error) {
-	if len(r.head) > 0 {
-		n := copy(p, r.head)
-		r.head = r.head[n:]
-		return n, nil
-	}
-	if r.err != nil {
-		return 0, r.err
-	}
-	return r.body.Read(p)
 }
 
 // decodeContent undoes the body's Content-Encoding. net/http decodes gzip itself only

@@ -237,7 +237,11 @@ func (d *chunkDecoder) interpretChoice(rc *rawChoice, pos int, fast bool) (decod
 // unquote decodes a string literal, holding back lone surrogate halves at its edges.
 func (d *chunkDecoder) unquote(raw []byte) (s string, lo, hi rune) {
 	d.scratch, lo, hi = appendUnquoted(d.scratch[:0], raw)
-	return string(d.scratch), lo, hi
+	s = string(d.scratch)
+	if cap(d.scratch) > bulkBufSize {
+		d.scratch = nil // a huge string does not keep its scratch space
+	}
+	return s, lo, hi
 }
 
 // rawCall holds the raw JSON values of one entry of tool_calls.

@@ -9,10 +9,11 @@ import (
 )
 
 // idleTimer cancels an attempt once the server has been silent for its duration. It
-// runs only while the client waits on the network: from the moment the request starts
-// dialing or gets a connection until the response headers arrive, and during each read
-// of the body. So the time a request waits for a connection from the caller's own pool
-// (MaxConnsPerHost) never counts, nor the time the caller spends in its loop body.
+// runs only while the client waits on the server: from the moment the request has a
+// connection until the response headers arrive, and during each read of the body. So
+// the time a request waits for a connection from the caller's own pool
+// (MaxConnsPerHost) never counts, nor the time the caller spends in its loop body. (A
+// dial is bounded by the transport's own timeouts.)
 type idleTimer struct {
 	d time.Duration
 	t *time.Timer // cancels the attempt when it fires
@@ -30,14 +31,9 @@ func newIdleTimer(d time.Duration, cancel context.CancelCauseFunc) *idleTimer {
 	return it
 }
 
-// connectionTrace arms the timer when the request starts on the network: when it starts
-// resolving or dialing a host, and when it has a connection to send on.
+// connectionTrace arms the timer when the request has a connection to send on.
 func (it *idleTimer) connectionTrace() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{
-		DNSStart:     func(httptrace.DNSStartInfo) { it.onNetwork() },
-		ConnectStart: func(string, string) { it.onNetwork() },
-		GotConn:      func(httptrace.GotConnInfo) { it.onNetwork() },
-	}
+	return &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { it.onNetwork() }}
 }
 
 func (it *idleTimer) onNetwork() {
@@ -58,6 +54,10 @@ func (it *idleTimer) headersDone() {
 
 // stop ends the timer with the attempt.
 func (it *idleTimer) stop() { it.headersDone() }
+
+// limit makes the reads that follow wait for at most d: the drain after [DONE] (see
+// drain) bounds its reads with the attempt's own timer rather than another one.
+func (it *idleTimer) limit(d time.Duration) { it.d = min(it.d, d) }
 
 // reader returns body with the timer armed during each read.
 func (it *idleTimer) reader(body io.Reader) io.Reader { return &idleReader{r: body, it: it} }

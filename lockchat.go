@@ -55,6 +55,7 @@ func New(opts ...Option) *Client {
 			o(&c.cfg)
 		}
 	}
+	c.cfg.prep, _ = c.cfg.prepare() // a failure is each call's error
 	return c
 }
 
@@ -237,13 +238,12 @@ func (c *Client) run(ctx context.Context, cfg *config, model string, messages []
 	if err != nil {
 		return err
 	}
-	endpoint := strings.TrimRight(cfg.baseURL, "/") + "/chat/completions"
 	delivered := 0
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := c.attempt(ctx, cfg, endpoint, payload, h, &delivered) // quotes no credential
+		err := c.attempt(ctx, cfg, payload, h, &delivered) // quotes no credential
 		switch {
 		case err == nil || err == errStop:
 			return nil

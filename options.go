@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -57,6 +58,52 @@ type config struct {
 	toolChoice    ToolChoice
 	usage         bool
 	maxCompletion int
+
+	prep *prepared // what every request shares, worked out once; nil if it failed
+}
+
+// prepared is what every request of a configuration shares, worked out once when the
+// configuration is made rather than on each call: the endpoint, the HTTP client with
+// lockchat's redirect policy, and the checked headers.
+type prepared struct {
+	endpoint string
+	client   *http.Client
+	header   http.Header // cloned for each request
+	// poolWaits says whether a request may wait for a connection from the caller's
+	// pool (http.Transport.MaxConnsPerHost, or a transport lockchat cannot see into),
+	// which the idle timeout must not count.
+	poolWaits bool
+}
+
+// prepare works out what every request of c shares, or says why no request can be made.
+func (c *config) prepare() (*prepared, error) {
+	if err := checkBaseURL(c.baseURL); err != nil {
+		return nil, err
+	}
+	h, err := requestHeader(c)
+	if err != nil {
+		return nil, err
+	}
+	p := &prepared{endpoint: strings.TrimRight(c.baseURL, "/") + "/chat/completions", client: client(c), header: h}
+	switch t := p.client.Transport.(type) {
+	case nil:
+		p.poolWaits = http.DefaultTransport.(*http.Transport).MaxConnsPerHost > 0
+	case *http.Transport:
+		p.poolWaits = t.MaxConnsPerHost > 0
+	default:
+		p.poolWaits = true
+	}
+	return p, nil
+}
+
+// prepared returns what New or with prepared, or, for a configuration they did not make
+// (the zero Client) or could not prepare, prepares it now, so that the error is the
+// call's own.
+func (c *config) prepared() (*prepared, error) {
+	if c.prep != nil {
+		return c.prep, nil
+	}
+	return c.prepare()
 }
 
 func defaultConfig() config {
@@ -84,6 +131,7 @@ func (c *config) with(opts []Option) *config {
 			o(&n)
 		}
 	}
+	n.prep, _ = n.prepare()
 	return &n
 }
 
@@ -96,9 +144,10 @@ func WithBaseURL(base string) Option { return func(c *config) { c.baseURL = base
 // WithHTTPClient sets the HTTP client used for requests. The default is
 // http.DefaultClient. Its Timeout field, if set, limits the whole stream, so a long
 // answer is cut off; prefer a context deadline and WithIdleTimeout. The client is never
-// changed: each call uses a shallow copy whose redirect policy drops credentials on the
-// way to another host or down to plain http, fails a redirect that would turn the POST
-// into a GET (ErrRedirect), and then applies the client's own CheckRedirect.
+// changed: requests go through a shallow copy, made when the option is applied (by New,
+// or by the call it is given to), whose redirect policy drops credentials on the way to
+// another host or down to plain http, fails a redirect that would turn the POST into a
+// GET (ErrRedirect), and then applies the client's own CheckRedirect.
 func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
 
 // WithUserAgent sets the User-Agent header. The default is DefaultUserAgent.

@@ -21,19 +21,26 @@ import (
 
 // attempt sends the request once and decodes the answer. Every error it returns names
 // the request if the server answered, and quotes no credential of the call.
-func (c *Client) attempt(ctx context.Context, cfg *config, endpoint string, payload []byte, h handler, delivered *int) (err error) {
-	actx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	if err := checkBaseURL(cfg.baseURL); err != nil {
+func (c *Client) attempt(ctx context.Context, cfg *config, payload []byte, h handler, delivered *int) (err error) {
+	prep, err := cfg.prepared()
+	if err != nil {
 		return err
 	}
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	var idle *idleTimer
 	if cfg.idleTimeout > 0 {
 		idle = newIdleTimer(cfg.idleTimeout, cancel)
 		defer idle.stop()
-		actx = httptrace.WithClientTrace(actx, idle.connectionTrace())
+		if prep.poolWaits {
+			// Arm the timer only once the request is on the network, not while it waits
+			// for a connection from the caller's pool.
+			actx = httptrace.WithClientTrace(actx, idle.connectionTrace())
+		} else {
+			idle.onNetwork()
+		}
 	}
-	req, err := newRequest(actx, cfg, endpoint, payload)
+	req, err := newRequest(actx, cfg, prep, payload)
 	if err != nil {
 		return err
 	}
@@ -48,7 +55,7 @@ func (c *Client) attempt(ctx context.Context, cfg *config, endpoint string, payl
 		}
 		callSecrets(cfg).scrubError(err)
 	}()
-	resp, err := client(cfg).Do(req)
+	resp, err := prep.client.Do(req)
 	if idle != nil {
 		idle.headersDone()
 	}
@@ -76,7 +83,7 @@ func (c *Client) attempt(ctx context.Context, cfg *config, endpoint string, payl
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return statusError(ctx, actx, cfg, resp, body)
 	}
-	return consumeBody(ctx, actx, cfg, resp, body, h, delivered, cancel)
+	return consumeBody(ctx, actx, cfg, resp, body, h, delivered, idle, cancel)
 }
 
 // errIdleCause cancels an attempt whose server fell silent for too long.
@@ -142,27 +149,35 @@ func bodyError(ctx context.Context, resp *http.Response, body io.Reader, message
 	return e, recognised, nil
 }
 
-// newRequest builds the request: the payload, the protocol's headers, the credentials
-// and the caller's headers, each checked, so that a value a request cannot carry fails
-// here with ErrInvalidRequest instead of in the transport.
-func newRequest(ctx context.Context, cfg *config, endpoint string, payload []byte) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
+// newRequest builds the request: the payload and the headers prepared for the
+// configuration (see prepare).
+func newRequest(ctx context.Context, cfg *config, prep *prepared, payload []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, prep.endpoint, bytes.NewReader(payload))
 	if err != nil {
 		return nil, &requestError{text: fmt.Sprintf("invalid base URL %q", maskURL(cfg.baseURL))}
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("User-Agent", cfg.userAgent)
+	req.Header = prep.header.Clone()
+	return req, nil
+}
+
+// requestHeader builds the headers every request of cfg carries: the protocol's, the
+// credentials and the caller's, each checked, so that a value a request cannot carry
+// fails here with ErrInvalidRequest instead of somewhere in the transport.
+func requestHeader(cfg *config) (http.Header, error) {
+	h := make(http.Header, 4+len(cfg.header))
+	h["Content-Type"] = []string{"application/json"}
+	h["Accept"] = []string{"text/event-stream"}
+	h["User-Agent"] = []string{cfg.userAgent}
 	if cfg.apiKey != "" {
 		if !validHeaderValue(cfg.apiKey) {
 			return nil, &requestError{text: "the API key holds a character no header can carry (a control character such as a line break)"}
 		}
-		req.Header.Set("Authorization", "Bearer "+cfg.apiKey)
+		h["Authorization"] = []string{"Bearer " + cfg.apiKey}
 	}
 	for k, vs := range cfg.header {
-		req.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
 	}
-	for k, vs := range req.Header {
+	for k, vs := range h {
 		if !validHeaderName(k) {
 			return nil, &requestError{text: fmt.Sprintf("header name %q is not a valid token", k)}
 		}
@@ -172,7 +187,7 @@ func newRequest(ctx context.Context, cfg *config, endpoint string, payload []byt
 			}
 		}
 	}
-	return req, nil
+	return h, nil
 }
 
 // validHeaderName reports whether name is an RFC 9110 token, as the transport requires.
@@ -239,8 +254,9 @@ func checkBaseURL(base string) error {
 // quotedPart is a quoted piece of input in an error's text, and the space before it.
 var quotedPart = regexp.MustCompile(` ?"(?:[^"\\]|\\.)*"`)
 
-// client returns the HTTP client for one attempt: the caller's (http.DefaultClient if
-// none), shallow-copied with the redirect policy. The caller's client is never changed.
+// client returns the HTTP client for a configuration's requests: the caller's
+// (http.DefaultClient if none), shallow-copied with the redirect policy. The caller's
+// client is never changed.
 func client(cfg *config) *http.Client {
 	hc := cfg.httpClient
 	if hc == nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"strconv"
+	"sync"
 )
 
 // eventReader splits a text/event-stream body into events following the WHATWG rules
@@ -20,7 +21,10 @@ import (
 // *LineTooLongError.
 type eventReader struct {
 	r       io.Reader
-	buf     []byte // buf[start:end] is read but not yet consumed
+	small   []byte  // the buffer of a waiting stream, kept across streams
+	bulk    *[]byte // the pooled buffer buf is, if it is one
+	full    bool    // the last read filled the buffer: more was waiting
+	buf     []byte  // buf[start:end] is read but not yet consumed
 	start   int
 	end     int
 	scanned int // buf[start:start+scanned] holds no line end
@@ -45,24 +49,67 @@ type event struct {
 	data []byte
 }
 
+// The read buffer is small while a stream waits for the server and grows when the body
+// arrives faster than it is read, so that a gateway's thousands of idle streams hold
+// little, and a fast one reads in large pieces. A bulk buffer goes back to a pool as
+// soon as everything in it was read; one grown for a huge line is left to the collector.
 const (
-	initialBufSize = 16 << 10
-	maxPooledBuf   = 256 << 10
+	smallBufSize = 1 << 10
+	bulkBufSize  = 16 << 10
+	maxPooledBuf = 256 << 10
 )
 
+// bulkBufs recycles bulk buffers between streams.
+var bulkBufs = sync.Pool{New: func() any { b := make([]byte, bulkBufSize); return &b }}
+
 func (er *eventReader) reset(r io.Reader, max int) {
-	if cap(er.buf) > maxPooledBuf || cap(er.data) > maxPooledBuf {
-		er.buf, er.data = nil, nil // let a buffer grown by one huge line go
+	er.release()
+	if cap(er.data) > maxPooledBuf {
+		er.data = nil // let a buffer grown by one huge event go
 	}
-	*er = eventReader{r: r, buf: er.buf[:cap(er.buf)], max: max, data: er.data[:0], typ: er.typ[:0], lastID: er.lastID[:0], retry: -1}
-	if len(er.buf) == 0 {
-		er.buf = make([]byte, min(initialBufSize-1, max)+1) // min(initialBufSize, max+1), for any max
+	small := min(smallBufSize-1, max) + 1 // min(smallBufSize, max+1), for any max
+	if len(er.small) != small {
+		er.small = make([]byte, small)
 	}
+	*er = eventReader{r: r, small: er.small, buf: er.small, max: max, data: er.data[:0], typ: er.typ[:0], lastID: er.lastID[:0], retry: -1}
+}
+
+// release gives a bulk buffer back, or lets a buffer grown for a huge line go, and
+// reads into the small one again. It may be called only when nothing in buf is needed.
+func (er *eventReader) release() {
+	if er.bulk != nil {
+		bulkBufs.Put(er.bulk)
+		er.bulk = nil
+	}
+	er.buf = er.small
+}
+
+// grow moves what is unread into a buffer twice the size (up to the line limit): a bulk
+// buffer from the pool when that is enough, else a new one.
+func (er *eventReader) grow() {
+	n := min(2*len(er.buf)-2, er.max) + 2 // min(2*len, max+2), for any max
+	var nb []byte
+	var bulk *[]byte
+	if n <= bulkBufSize && er.max+2 >= bulkBufSize {
+		bulk = bulkBufs.Get().(*[]byte)
+		nb = *bulk
+	} else {
+		nb = make([]byte, n)
+	}
+	er.end = copy(nb, er.buf[er.start:er.end])
+	er.start = 0
+	if er.bulk != nil {
+		bulkBufs.Put(er.bulk)
+	}
+	er.buf, er.bulk = nb, bulk
 }
 
 // next returns the next event. At the end of the body it returns io.EOF if the body ended
 // on an event boundary and io.ErrUnexpectedEOF if it ended inside a line or an event.
 func (er *eventReader) next() (event, error) {
+	if len(er.data) == 0 && cap(er.data) > bulkBufSize {
+		er.data = nil // the huge event it held was handed out already
+	}
 	for {
 		line, err := er.line()
 		if err != nil {
@@ -267,18 +314,21 @@ func lineEnd(b []byte, from int) int {
 // fill reads more of the body, moving unconsumed bytes to the front of the buffer and
 // growing it (up to the line limit) when it is full.
 func (er *eventReader) fill() {
-	if er.start > 0 {
+	switch {
+	case er.start == er.end && len(er.buf) > len(er.small):
+		// Everything was read: wait for the server with the small buffer.
+		er.release()
+		er.start, er.end, er.full = 0, 0, false
+	case er.start > 0:
 		er.end = copy(er.buf, er.buf[er.start:er.end])
 		er.start = 0
 	}
-	if er.end == len(er.buf) {
-		n := min(2*len(er.buf)-2, er.max) + 2 // min(2*len, max+2), for any max
-		nb := make([]byte, n)
-		copy(nb, er.buf[:er.end])
-		er.buf = nb
+	if er.end == len(er.buf) || er.full && len(er.buf) < bulkBufSize {
+		er.grow() // a line longer than the buffer, or a body that arrives in bulk
 	}
 	for range 100 {
 		n, err := er.r.Read(er.buf[er.end:])
+		er.full = n == len(er.buf)-er.end
 		er.end += n
 		if err != nil {
 			er.err = err
@@ -290,3 +340,33 @@ func (er *eventReader) fill() {
 	}
 	er.err = io.ErrNoProgress
 }
+
+// sniff reads the body's first bytes into the buffer, without consuming them, until
+// they tell what the body holds (see classify); they stay for next or rest to read.
+func (er *eventReader) sniff() bodyKind {
+	for {
+		b := er.buf[er.start:er.end]
+		if kind, known := classify(b, er.err != nil || len(b) >= sniffLimit); known {
+			return kind
+		}
+		er.fill()
+	}
+}
+
+// rest returns a reader of what was read into the buffer and not consumed, then of the
+// rest of the body, for a body that turned out not to be an event stream.
+func (er *eventReader) rest() io.Reader {
+	head := bytes.NewReader(er.buf[er.start:er.end])
+	switch er.err {
+	case nil:
+		return io.MultiReader(head, er.r)
+	case io.EOF:
+		return head
+	}
+	return io.MultiReader(head, &errReader{er.err})
+}
+
+// errReader returns its error on every read.
+type errReader struct{ err error }
+
+func (r *errReader) Read([]byte) (int, error) { return 0, r.err }

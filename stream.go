@@ -328,6 +328,10 @@ func (s *chunkStream) idModel() (id, model string) {
 	return s.id, s.model
 }
 
+// slabSize is how many choices (or tool calls) a slab holds: enough to spread one
+// allocation over a few chunks, little enough for an idle stream to hold.
+const slabSize = 4
+
 // chunk returns the decoded chunk as a Chunk the caller may keep. Its choices and tool
 // calls are cut from slabs allocated a few chunks at a time; a slab is never reused, so
 // a kept chunk stays as it was.
@@ -337,7 +341,7 @@ func (s *chunkStream) chunk() Chunk {
 	ch.ID, ch.Model = s.idModel()
 	if n := len(d.choices); n > 0 {
 		if len(s.slab) < n {
-			s.slab = make([]Choice, max(n, 16))
+			s.slab = make([]Choice, max(n, slabSize))
 		}
 		ch.Choices, s.slab = s.slab[:n:n], s.slab[n:]
 	}
@@ -354,7 +358,7 @@ func (s *chunkStream) chunk() Chunk {
 			continue
 		}
 		if len(s.callSlab) < len(calls) {
-			s.callSlab = make([]ToolCallDelta, max(len(calls), 16))
+			s.callSlab = make([]ToolCallDelta, max(len(calls), slabSize))
 		}
 		out.ToolCalls, s.callSlab = s.callSlab[:len(calls):len(calls)], s.callSlab[len(calls):]
 		for j := range calls {
@@ -380,17 +384,14 @@ func eventError(data []byte) error {
 // streamPool recycles decoders and their buffers between calls.
 var streamPool = sync.Pool{New: func() any { return new(chunkStream) }}
 
-// consumeStream decodes an event-stream body and feeds its chunks to h.
-func consumeStream(ctx, actx context.Context, cfg *config, body io.Reader, h handler, delivered *int, cancel context.CancelCauseFunc) error {
-	s := streamPool.Get().(*chunkStream)
-	defer streamPool.Put(s)
-	s.reset(body, cfg.maxLineSize)
-	defer s.reset(nil, cfg.maxLineSize)
+// consumeStream decodes an event-stream body, which s was reset to read, and feeds its
+// chunks to h.
+func consumeStream(ctx, actx context.Context, cfg *config, s *chunkStream, h handler, delivered *int, idle *idleTimer, cancel context.CancelCauseFunc) error {
 	for {
 		err := s.next()
 		if err == io.EOF {
 			if s.done && s.events.err == nil {
-				drain(body, cancel)
+				drain(s.events.r, idle, cancel)
 			}
 			return nil
 		}
@@ -414,10 +415,15 @@ func consumeStream(ctx, actx context.Context, cfg *config, body io.Reader, h han
 }
 
 // drain reads what little may follow [DONE] (the end of a chunked body), so that the
-// connection can be reused, but never waits long for a server that keeps it open.
-func drain(body io.Reader, cancel context.CancelCauseFunc) {
-	t := time.AfterFunc(drainTimeout, func() { cancel(errDrainCause) })
-	defer t.Stop()
+// connection can be reused, but never waits long for a server that keeps it open: each
+// read is bounded by the attempt's idle timer, shortened, or by a timer of its own.
+func drain(body io.Reader, idle *idleTimer, cancel context.CancelCauseFunc) {
+	if idle != nil {
+		idle.limit(drainTimeout)
+	} else {
+		t := time.AfterFunc(drainTimeout, func() { cancel(errDrainCause) })
+		defer t.Stop()
+	}
 	var buf [512]byte
 	for range drainLimit / len(buf) {
 		if _, err := body.Read(buf[:]); err != nil {

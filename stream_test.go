@@ -417,3 +417,31 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 
 // fast makes retries quick enough for tests.
 var fast = WithRetryDelay(time.Millisecond, 5*time.Millisecond)
+
+// TestBuffersAreGivenBack: a stream that carried a huge chunk holds small buffers again
+// once it has been read, as one that waits for the server does.
+func TestBuffersAreGivenBack(t *testing.T) {
+	huge := strings.Repeat("x", 1<<20)
+	for name, body := range map[string]string{
+		"one line":   chunk(delta(`"`+huge+`"`)) + chunk(delta(`"a"`)) + chunk(delta(`"b"`)),
+		"many lines": "data: {\"choices\":[{\"delta\":\ndata: {\"content\":\"" + huge + "\"}}]}\n\n" + chunk(delta(`"a"`)) + chunk(delta(`"b"`)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			var s chunkStream
+			s.reset(&splitReader{b: []byte(body), cuts: []int{len(body) - len(chunk(delta(`"b"`)))}}, DefaultMaxLineSize)
+			for i := range 3 {
+				if err := s.next(); err != nil {
+					t.Fatal(err)
+				}
+				if i == 0 && len(s.dec.choices[0].text[fContent]) != len(huge) {
+					t.Fatal("the huge chunk was not read whole")
+				}
+			}
+			held := cap(s.events.buf) + cap(s.events.data) + cap(s.dec.scratch) + cap(s.dec.tmpl.buf)
+			if held > bulkBufSize+4<<10 {
+				t.Fatalf("after the huge chunk the stream holds %d bytes of buffers (read buffer %d, event %d, scratch %d, template %d)",
+					held, cap(s.events.buf), cap(s.events.data), cap(s.dec.scratch), cap(s.dec.tmpl.buf))
+			}
+		})
+	}
+}

@@ -138,7 +138,8 @@ func (t *template) matchHoles(data []byte, starts *[maxHoles + 1]int) ([]byte, b
 // that carries text (or none that is not empty, and a content string).
 func (t *template) learn(d *chunkDecoder, data []byte) {
 	t.ok = false
-	if len(d.raws) != 1 || len(d.choices) != 1 || d.apiErr != nil || d.usage != nil || isNull(d.raws[0].delta) {
+	if len(d.raws) != 1 || len(d.choices) != 1 || d.apiErr != nil || d.usage != nil || isNull(d.raws[0].delta) ||
+		len(data) > bulkBufSize { // a huge chunk is rare: no copy of it is kept
 		return
 	}
 	f := &d.raws[0].fields[0]
