@@ -193,10 +193,12 @@ func (s *chunkStream) track() error {
 				return err
 			}
 		}
-		for f := range nText {
-			if c.lo[f] != 0 || c.hi[f] != 0 || len(s.pending) > 0 && c.text[f] != "" {
-				c.text[f] = s.join(c.index, f, 0, c.text[f], c.lo[f], c.hi[f])
-				c.lo[f], c.hi[f] = 0, 0
+		if len(s.pending) > 0 || c.lo != [nText]rune{} || c.hi != [nText]rune{} {
+			for f := range nText {
+				if c.lo[f] != 0 || c.hi[f] != 0 || len(s.pending) > 0 && c.text[f] != "" {
+					c.text[f] = s.join(c.index, f, 0, c.text[f], c.lo[f], c.hi[f])
+					c.lo[f], c.hi[f] = 0, 0
+				}
 			}
 		}
 		for j := range calls {

@@ -68,19 +68,19 @@ func (t *template) apply(d *chunkDecoder, data []byte) bool {
 			d.top[k] = data[starts[sp.start.seg]+sp.start.off : starts[sp.end.seg]+sp.end.off]
 		}
 	}
-	c := t.choice
+	d.choices = append(d.choices, t.choice)
+	c := &d.choices[0]
 	if t.kind == fArgs {
-		call := t.call
+		d.calls = append(d.calls, t.call)
+		call := &d.calls[0]
 		call.args, call.lo, call.hi = d.unquote(lit)
 		call.rawArgs = lit
-		d.calls = append(d.calls, call)
 	} else {
 		c.text[t.kind], c.lo[t.kind], c.hi[t.kind] = d.unquote(lit)
 		if t.kind == fReasoning && len(lit) == 2 {
 			c.reasoningField = "" // an empty reasoning string is no reasoning
 		}
 	}
-	d.choices = append(d.choices, c)
 	return true
 }
 
