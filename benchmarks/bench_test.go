@@ -1,7 +1,6 @@
 package benchmarks
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,14 +9,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// memTransport answers every request with a prepared body: it isolates decoding.
-type memTransport struct{ body []byte }
+// memTransport answers every request with a prepared body: it isolates decoding. Its
+// own three allocations per call (the response, its body reader and the closer around
+// it) are in every client's figures.
+type memTransport struct{ body string }
 
 func (t memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Body != nil {
@@ -26,22 +28,25 @@ func (t memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	return &http.Response{
 		StatusCode: 200, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header:  http.Header{"Content-Type": {"text/event-stream"}},
-		Body:    io.NopCloser(bytes.NewReader(t.body)),
+		Header:  eventStreamHeader,
+		Body:    io.NopCloser(strings.NewReader(t.body)),
 		Request: r, ContentLength: -1,
 	}, nil
 }
 
+// eventStreamHeader is every in-memory response's header; no client changes it.
+var eventStreamHeader = http.Header{"Content-Type": {"text/event-stream"}}
+
 // loopbackServer streams a body over real TCP, flushing after every flushEvery events.
-func loopbackServer(body []byte, flushEvery int) (*httptest.Server, *atomic.Int64) {
+func loopbackServer(body string, flushEvery int) (*httptest.Server, *atomic.Int64) {
 	var conns atomic.Int64
-	events := bytes.SplitAfter(body, []byte("\n\n"))
+	events := strings.SplitAfter(body, "\n\n")
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "text/event-stream")
 		f := w.(http.Flusher)
 		for i, ev := range events {
-			w.Write(ev)
+			io.WriteString(w, ev)
 			if (i+1)%flushEvery == 0 {
 				f.Flush()
 			}
@@ -56,10 +61,13 @@ func loopbackServer(body []byte, flushEvery int) (*httptest.Server, *atomic.Int6
 	return ts, &conns
 }
 
-// measure runs one client over one stream b.N times and reports per-token figures.
-func measure(b *testing.B, c client, hc *http.Client, base string, w Workload) {
+// measure runs one client over one stream b.N times, checking every reading, and reports
+// the time, bytes and allocations per token or per call (per is "token" or "call").
+func measure(b *testing.B, c client, hc *http.Client, base string, w Workload, per string) {
 	ctx := context.Background()
-	if err := c.run(ctx, hc, base, w); errors.Is(err, errCannot) {
+	run := c.open(hc, base, w)
+	chk := newCheckers(w)
+	if err := run(ctx, chk); errors.Is(err, errCannot) {
 		b.Skip(err)
 	} else if err != nil { // warm up, and check once
 		b.Fatal(err)
@@ -68,25 +76,29 @@ func measure(b *testing.B, c client, hc *http.Client, base string, w Workload) {
 	runtime.ReadMemStats(&before)
 	b.ResetTimer()
 	for range b.N {
-		if err := c.run(ctx, hc, base, w); err != nil {
+		chk.reset(w)
+		if err := run(ctx, chk); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
 	runtime.ReadMemStats(&after)
-	tokens := float64(b.N) * float64(w.Tokens)
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/tokens, "ns/token")
-	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/tokens, "B/token")
-	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/tokens, "allocs/token")
+	n := float64(b.N)
+	if per == "token" {
+		n *= float64(w.Tokens)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/"+per)
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/"+per)
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/"+per)
 }
 
 // BenchmarkMemory decodes prepared bytes through an in-memory RoundTripper.
 func BenchmarkMemory(b *testing.B) {
-	for _, w := range Workloads {
+	for _, w := range Workloads() {
 		for _, c := range clients {
 			b.Run(fmt.Sprintf("%s/%s", w.Name, c.name), func(b *testing.B) {
 				hc := &http.Client{Transport: memTransport{body: w.Body}}
-				measure(b, c, hc, "http://memory.invalid/v1", w)
+				measure(b, c, hc, "http://memory.invalid/v1", w, "token")
 			})
 		}
 	}
@@ -95,14 +107,14 @@ func BenchmarkMemory(b *testing.B) {
 // BenchmarkLoopback streams over TCP on 127.0.0.1, flushing after every event and after
 // every 64 events.
 func BenchmarkLoopback(b *testing.B) {
-	w := Workloads[0]
+	w := Workloads()[0]
 	for _, flush := range []int{1, 64} {
 		ts, _ := loopbackServer(w.Body, flush)
 		for _, c := range clients {
 			b.Run(fmt.Sprintf("flush%d/%s", flush, c.name), func(b *testing.B) {
 				tr := http.DefaultTransport.(*http.Transport).Clone()
 				defer tr.CloseIdleConnections()
-				measure(b, c, &http.Client{Transport: tr}, ts.URL+"/v1", w)
+				measure(b, c, &http.Client{Transport: tr}, ts.URL+"/v1", w, "token")
 			})
 		}
 		ts.Close()
@@ -113,15 +125,18 @@ func BenchmarkLoopback(b *testing.B) {
 // from memory and reports how far the live heap rose above its level before streaming:
 // the client's own memory, which must not grow with the stream's length.
 func BenchmarkPeakHeap(b *testing.B) {
-	for _, w := range Workloads[:2] {
+	for _, w := range Workloads()[:2] {
 		b.Run(w.Name+"/lockchat", func(b *testing.B) {
 			hc := &http.Client{Transport: memTransport{body: w.Body}}
+			run := clientsNamed("lockchat")[0].open(hc, "http://memory.invalid/v1", w)
+			chk := newCheckers(w)
 			runtime.GC()
 			var base runtime.MemStats
 			runtime.ReadMemStats(&base)
 			peak := sampleHeap(func() {
 				for range b.N {
-					if err := clients[0].run(context.Background(), hc, "http://memory.invalid/v1", w); err != nil {
+					chk.reset(w)
+					if err := run(context.Background(), chk); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -165,16 +180,18 @@ func sampleHeap(f func()) uint64 {
 // TCP connections they opened beyond the first.
 func BenchmarkConnections(b *testing.B) {
 	w := Generate("small", 20, true)
-	for _, c := range []client{clients[0], clients[2], clients[3]} {
+	for _, c := range clientsNamed("lockchat", "go-openai", "openai-go") {
 		b.Run(c.name, func(b *testing.B) {
 			ts, conns := loopbackServer(w.Body, 1)
 			defer ts.Close()
 			tr := http.DefaultTransport.(*http.Transport).Clone()
 			defer tr.CloseIdleConnections()
-			hc := &http.Client{Transport: tr}
+			run := c.open(&http.Client{Transport: tr}, ts.URL+"/v1", w)
+			chk := newCheckers(w)
 			for range b.N {
 				for range 1000 {
-					if err := c.run(context.Background(), hc, ts.URL+"/v1", w); err != nil {
+					chk.reset(w)
+					if err := run(context.Background(), chk); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -195,7 +212,7 @@ func BenchmarkConcurrentStreams(b *testing.B) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = streams
 	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr}
+	run := clientsNamed("lockchat")[0].open(&http.Client{Transport: tr}, ts.URL+"/v1", w)
 	runtime.GC()
 	var base runtime.MemStats
 	runtime.ReadMemStats(&base)
@@ -207,7 +224,7 @@ func BenchmarkConcurrentStreams(b *testing.B) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					if err := clients[0].run(context.Background(), hc, ts.URL+"/v1", w); err != nil {
+					if err := run(context.Background(), newCheckers(w)); err != nil {
 						failed.Add(1)
 					}
 				}()

@@ -8,13 +8,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 )
 
 // Workload is a prepared event-stream body and what a client must read from it: the
 // content text, the reasoning text and the tool calls' arguments (all calls' together).
 type Workload struct {
 	Name      string
-	Body      []byte
+	Body      string
 	Text      string
 	Reasoning string
 	Args      string
@@ -22,6 +23,41 @@ type Workload struct {
 	ReasoningField string
 	// Tokens counts the chunks that carry a fragment of text, reasoning or arguments.
 	Tokens int
+	// Conversation is what the client sends; nil stands for one user message, "hi".
+	Conversation []Turn
+	// Hold is how many events a holding server sends before it waits to be released.
+	Hold int
+	// FirstTokenAt is the length of the body up to the end of the first event that
+	// carries a token: where a client that decodes nothing has read the first token.
+	FirstTokenAt int
+	// Long, when set, generates a body too large to hold; Body and Text are then empty
+	// and a client's reading is checked against TextDigest and BodyDigest.
+	Long       *LongStream
+	TextDigest Digest
+	BodyDigest Digest
+}
+
+// Turn is one message of a conversation, as every client sends it.
+type Turn struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Request returns the conversation, with the "hi" that stands for none.
+func (w Workload) Request() []Turn {
+	if w.Conversation == nil {
+		return []Turn{{Role: "user", Content: "hi"}}
+	}
+	return w.Conversation
+}
+
+// HoldAt is the length of the body a holding server sends before it waits.
+func (w Workload) HoldAt() int {
+	n := 0
+	for range w.Hold {
+		n += strings.Index(w.Body[n:], "\n\n") + 2
+	}
+	return n
 }
 
 // vocabulary mixes ASCII words, Cyrillic, emoji and the escapes real streams carry.
@@ -66,20 +102,23 @@ func Generate(name string, n int, roleAndUsage bool) Workload {
 		fmt.Fprintf(&body, `data: {"id":%q,"object":"chat.completion.chunk","created":1732550000,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_0ba0d124f1","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":%d,"total_tokens":%d}}`+"\n\n", chunkID, n, n+12)
 	}
 	body.WriteString("data: [DONE]\n\n")
-	return Workload{Name: name, Body: []byte(body.String()), Text: text.String(), Tokens: n}
+	return Workload{Name: name, Body: body.String(), Text: text.String(), Tokens: n}
 }
 
-// Workloads are the streams every client is measured on: plain content chunks as
-// OpenAI sent them until 2025, and the shapes real servers send today.
-var Workloads = []Workload{
-	Generate("10k", 10_000, false),
-	Generate("100k", 100_000, false),
-	Generate("role+usage", 10_000, true),
-	OpenAI2025("openai-2025", 10_000),
-	DeepSeekReasoning("deepseek-reasoning", 7_000, 3_000),
-	ToolArguments("tool-args", 10_000),
-	Ollama("ollama-reasoning", 5_000, 5_000),
-}
+// Workloads returns the streams every client is measured on: plain content chunks as
+// OpenAI sent them until 2025, and the shapes real servers send today. They are built on
+// first use, so that a child process that needs none of them does not hold 50 MB.
+var Workloads = sync.OnceValue(func() []Workload {
+	return []Workload{
+		Generate("10k", 10_000, false),
+		Generate("100k", 100_000, false),
+		Generate("role+usage", 10_000, true),
+		OpenAI2025("openai-2025", 10_000),
+		DeepSeekReasoning("deepseek-reasoning", 7_000, 3_000),
+		ToolArguments("tool-args", 10_000),
+		Ollama("ollama-reasoning", 5_000, 5_000),
+	}
+})
 
 // alnum is what OpenAI's obfuscation padding is made of.
 const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -106,7 +145,7 @@ func OpenAI2025(name string, n int) Workload {
 	}
 	event(`{}`, `"stop"`)
 	body.WriteString("data: [DONE]\n\n")
-	return Workload{Name: name, Body: []byte(body.String()), Text: text.String(), Tokens: n}
+	return Workload{Name: name, Body: body.String(), Text: text.String(), Tokens: n}
 }
 
 // DeepSeekReasoning is a reasoning model's stream as DeepSeek sends it: reasoning_content
@@ -131,7 +170,7 @@ func DeepSeekReasoning(name string, reasoning, content int) Workload {
 	}
 	event(`{"content":"","reasoning_content":null}`, `"stop"`, fmt.Sprintf(`,"usage":{"prompt_tokens":20,"completion_tokens":%d,"total_tokens":%d,"completion_tokens_details":{"reasoning_tokens":%d}}`, reasoning+content, reasoning+content+20, reasoning))
 	body.WriteString("data: [DONE]\n\n")
-	return Workload{Name: name, Body: []byte(body.String()), Text: text.String(), Reasoning: think.String(),
+	return Workload{Name: name, Body: body.String(), Text: text.String(), Reasoning: think.String(),
 		ReasoningField: "reasoning_content", Tokens: reasoning + content}
 }
 
@@ -157,7 +196,7 @@ func ToolArguments(name string, n int) Workload {
 	fragment(`"}`)
 	event(`{}`, `"tool_calls"`)
 	body.WriteString("data: [DONE]\n\n")
-	return Workload{Name: name, Body: []byte(body.String()), Args: args.String(), Tokens: n}
+	return Workload{Name: name, Body: body.String(), Args: args.String(), Tokens: n}
 }
 
 // Ollama is Ollama's /v1 stream of a thinking model: the role and "content" repeated in
@@ -180,7 +219,7 @@ func Ollama(name string, reasoning, content int) Workload {
 	}
 	event(`{"role":"assistant","content":""}`, `"stop"`)
 	body.WriteString("data: [DONE]\n\n")
-	return Workload{Name: name, Body: []byte(body.String()), Text: text.String(), Reasoning: think.String(),
+	return Workload{Name: name, Body: body.String(), Text: text.String(), Reasoning: think.String(),
 		ReasoningField: "reasoning", Tokens: reasoning + content}
 }
 

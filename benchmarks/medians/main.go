@@ -2,6 +2,10 @@
 // of every benchmark's runs with the clients side by side.
 //
 //	go test -run '^$' -bench . -benchmem -count 5 | go run ./medians
+//
+// A benchmark's client is the last element of its name, or, for a benchmark that
+// measures all clients in one run, the suffix of a metric's unit: "p50-µs:lockchat" is
+// the metric p50-µs of the client lockchat.
 package main
 
 import (
@@ -17,7 +21,7 @@ import (
 
 // The clients, in the order of the columns; a benchmark whose last name element is not
 // one of them is a row of its own.
-var clientOrder = []string{"lockchat", "lockchat-chunks", "go-openai", "openai-go", "encoding-json", "raw-lines"}
+var clientOrder = []string{"lockchat", "lockchat-chunks", "go-openai", "openai-go", "encoding-json", "raw-lines", "raw"}
 
 var procSuffix = regexp.MustCompile(`-\d+$`)
 
@@ -44,7 +48,10 @@ func main() {
 			if err != nil {
 				continue
 			}
-			unit := f[i+1]
+			unit, client := f[i+1], client
+			if u, c, ok := strings.Cut(unit, ":"); ok && slices.Contains(clientOrder, c) {
+				unit, client = u, c
+			}
 			if samples[unit] == nil {
 				samples[unit] = map[string]map[string][]float64{}
 				metrics = append(metrics, unit)
@@ -71,11 +78,11 @@ func main() {
 		}
 		fmt.Printf("| %-22s |", "benchmark")
 		for _, c := range used {
-			fmt.Printf(" %13s |", c)
+			fmt.Printf(" %15s |", c)
 		}
 		fmt.Printf("\n|%s|", strings.Repeat("-", 24))
 		for range used {
-			fmt.Printf("%s:|", strings.Repeat("-", 14))
+			fmt.Printf("%s:|", strings.Repeat("-", 16))
 		}
 		fmt.Println()
 		for _, r := range rows {
@@ -86,10 +93,10 @@ func main() {
 			for _, c := range used {
 				vs := samples[unit][r][c]
 				if len(vs) == 0 {
-					fmt.Printf(" %13s |", "")
+					fmt.Printf(" %15s |", "")
 					continue
 				}
-				fmt.Printf(" %13s |", format(median(vs)))
+				fmt.Printf(" %15s |", format(median(vs)))
 			}
 			fmt.Println()
 		}
