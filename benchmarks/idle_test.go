@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -141,6 +143,11 @@ func idleStreams(ctx context.Context, c client, n int, w Workload) (idleResult, 
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	g1 := runtime.NumGoroutine()
+	if err := writeHeapProfile(os.Getenv("LOCKCHAT_BENCH_IDLE_HEAPPROFILE")); err != nil {
+		cancel()
+		finished.Wait()
+		return idleResult{}, err
+	}
 
 	if err := srv.release(); err != nil {
 		cancel()
@@ -169,11 +176,30 @@ func idleStreams(ctx context.Context, c client, n int, w Workload) (idleResult, 
 	}, nil
 }
 
+// writeHeapProfile writes the heap profile to path, if path is not "": with go test
+// -memprofilerate 1, what the open streams hold, by allocation site.
+func writeHeapProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 // BenchmarkIdleStreams opens 1,000 and 10,000 concurrent streams on loopback, each having
 // received a role chunk and three tokens, and 250 streams that first received a 1 MiB
 // chunk (what such a stream keeps does not depend on how many there are, and 1,000 of
 // them take a minute), and reports what each open, idle stream holds in the client's
-// process. Run it with -benchtime 1x: one measurement is one op.
+// process. Run it with -benchtime 1x: one measurement is one op. With
+// LOCKCHAT_BENCH_IDLE_HEAPPROFILE set to a file name, each measurement writes the heap
+// profile of that moment there.
 func BenchmarkIdleStreams(b *testing.B) {
 	cases := []struct {
 		name string

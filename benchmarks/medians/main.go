@@ -76,11 +76,17 @@ func main() {
 				}
 			}
 		}
-		fmt.Printf("| %-22s |", "benchmark")
+		width := len("benchmark")
+		for _, r := range rows {
+			if samples[unit][r] != nil {
+				width = max(width, len(r))
+			}
+		}
+		fmt.Printf("| %-*s |", width, "benchmark")
 		for _, c := range used {
 			fmt.Printf(" %15s |", c)
 		}
-		fmt.Printf("\n|%s|", strings.Repeat("-", 24))
+		fmt.Printf("\n|%s|", strings.Repeat("-", width+2))
 		for range used {
 			fmt.Printf("%s:|", strings.Repeat("-", 16))
 		}
@@ -89,7 +95,7 @@ func main() {
 			if samples[unit][r] == nil {
 				continue
 			}
-			fmt.Printf("| %-22s |", r)
+			fmt.Printf("| %-*s |", width, r)
 			for _, c := range used {
 				vs := samples[unit][r][c]
 				if len(vs) == 0 {
