@@ -19,7 +19,7 @@ func TestClientsReadTheWorkloads(t *testing.T) {
 	for _, w := range all {
 		t.Run(w.Name, func(t *testing.T) {
 			for _, c := range clients {
-				hc := &http.Client{Transport: memTransport{body: w.Body}}
+				hc := memoryClient(memTransport{body: w.Body})
 				err := c.open(hc, "http://memory.invalid/v1", w)(context.Background(), newCheckers(w))
 				if err != nil && !errors.Is(err, errCannot) {
 					t.Errorf("%s: %v", c.name, err)
@@ -40,7 +40,7 @@ func TestClientsNoticeAWrongReading(t *testing.T) {
 			wrong.Body = strings.Replace(w.Body, " ", "_", 1)
 			for _, c := range clients {
 				// The server sends the true body; the clients check against the wrong one.
-				hc := &http.Client{Transport: memTransport{body: w.Body}}
+				hc := memoryClient(memTransport{body: w.Body})
 				err := c.open(hc, "http://memory.invalid/v1", w)(context.Background(), newCheckers(wrong))
 				if err == nil {
 					t.Errorf("%s: a wrong reading passed the check", c.name)
@@ -53,7 +53,7 @@ func TestClientsNoticeAWrongReading(t *testing.T) {
 	short.Text += "x"
 	short.Body += "x"
 	for _, c := range clients {
-		hc := &http.Client{Transport: memTransport{body: w.Body}}
+		hc := memoryClient(memTransport{body: w.Body})
 		if err := c.open(hc, "http://memory.invalid/v1", w)(context.Background(), newCheckers(short)); err == nil {
 			t.Errorf("%s: a reading shorter than expected passed the check", c.name)
 		}
@@ -84,7 +84,7 @@ func TestClientsSendTheConversation(t *testing.T) {
 		t.Run(w.Name, func(t *testing.T) {
 			for _, c := range clients {
 				tr := &captureTransport{memTransport: memTransport{body: w.Body}}
-				hc := &http.Client{Transport: tr}
+				hc := memoryClient(tr)
 				if err := c.open(hc, "http://memory.invalid/v1", w)(context.Background(), newCheckers(w)); err != nil {
 					t.Fatalf("%s: %v", c.name, err)
 				}

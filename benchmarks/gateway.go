@@ -40,8 +40,9 @@ func Conversation(n, size int) []Turn {
 }
 
 // Idle, named "idle-BIG", is a stream that a holding server sends in two parts: the role
-// chunk, one content chunk of big bytes if big > 0, and three tokens; then, once
-// released, two more tokens, the finish chunk and [DONE].
+// chunk, one content chunk of big bytes if big > 0, three tokens and a comment event,
+// holdMarker (as servers send to keep a connection alive); then, once released, two more
+// tokens, the finish chunk and [DONE].
 func Idle(big int) Workload {
 	rng := rand.New(rand.NewPCG(uint64(big), 13))
 	var body, text strings.Builder
@@ -63,14 +64,21 @@ func Idle(big int) Workload {
 	for range 3 {
 		token(vocabulary[rng.IntN(len(vocabulary))])
 	}
+	body.WriteString(holdMarker)
+	events++
 	hold := events
 	for range 2 {
 		token(vocabulary[rng.IntN(len(vocabulary))])
 	}
 	body.WriteString(chunk(map[string]any{}, "stop"))
 	body.WriteString("data: [DONE]\n\n")
-	return Workload{Name: fmt.Sprintf("idle-%d", big), Body: body.String(), Text: text.String(), Tokens: events - 1, Hold: hold}
+	return Workload{Name: fmt.Sprintf("idle-%d", big), Body: body.String(), Text: text.String(), Tokens: events - 2, Hold: hold}
 }
+
+// holdMarker is the comment event an Idle stream sends before it waits: a measurement
+// that sees it arrive on a connection knows the client has all the server will send for
+// now. It cannot occur inside a JSON chunk, which escapes its newlines.
+const holdMarker = ": hold\n\n"
 
 // LongStream generates the body of Generate(name, Tokens, true) event by event, for
 // answers too large to hold in memory.

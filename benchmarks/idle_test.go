@@ -1,9 +1,10 @@
 package benchmarks
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"io"
+	"net"
 	"net/http"
 	"os"
 	"runtime"
@@ -25,58 +26,50 @@ type idleResult struct {
 	heap, stack, goroutines float64 // live heap and stack bytes, goroutines, per stream
 }
 
-// idleRun is the state shared by the streams of one measurement.
+// idleRun counts the streams of one measurement that are open and idle.
 type idleRun struct {
+	n       int64
 	opening chan struct{} // a slot for each stream being opened
-	opened  sync.WaitGroup
+	open    atomic.Int64
+	all     chan struct{} // closed once all n are open and idle
+	failed  chan error    // the first failure
 }
 
-// idleStream is one stream's state; it rides in the request's context.
-type idleStream struct {
-	run   *idleRun
-	ready atomic.Bool
-}
-
-type idleStreamKey struct{}
-
-// open marks the stream as open and idle (or failed), once.
-func (s *idleStream) open() {
-	if s.ready.CompareAndSwap(false, true) {
-		<-s.run.opening
-		s.run.opened.Done()
+// opened marks one more stream as open and idle.
+func (r *idleRun) opened() {
+	<-r.opening
+	if r.open.Add(1) == r.n {
+		close(r.all)
 	}
 }
 
-// holdTransport wraps each response body so that its stream is marked idle when the
-// client, having read the first holdAt bytes (all a holding server sends), reads again.
-type holdTransport struct {
-	rt     http.RoundTripper
-	holdAt int
+// markConn is a connection that tells its run when its stream is open and idle: when the
+// client reads from it again after holdMarker arrived, it has taken in everything the
+// server sent before holding, and waits for more. Each stream of a measurement has a
+// connection of its own.
+type markConn struct {
+	net.Conn
+	run        *idleRun
+	seen, told bool
+	tail       []byte // the last bytes read, for a marker split between two reads
 }
 
-func (t *holdTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := t.rt.RoundTrip(r)
-	if err != nil {
-		return nil, err
+func (c *markConn) Read(p []byte) (int, error) {
+	if c.seen && !c.told {
+		c.told = true
+		c.run.opened()
 	}
-	if s, ok := r.Context().Value(idleStreamKey{}).(*idleStream); ok {
-		resp.Body = &holdBody{ReadCloser: resp.Body, s: s, holdAt: t.holdAt}
+	n, err := c.Conn.Read(p)
+	if !c.seen && n > 0 {
+		joined := append(c.tail, p[:min(n, len(holdMarker)-1)]...)
+		c.seen = bytes.Contains(joined, []byte(holdMarker)) || bytes.Contains(p[:n], []byte(holdMarker))
+		if n >= len(holdMarker)-1 {
+			c.tail = append(c.tail[:0], p[n-len(holdMarker)+1:n]...)
+		} else {
+			c.tail = append(c.tail, p[:n]...)
+			c.tail = c.tail[max(0, len(c.tail)-len(holdMarker)+1):]
+		}
 	}
-	return resp, nil
-}
-
-type holdBody struct {
-	io.ReadCloser
-	s         *idleStream
-	n, holdAt int
-}
-
-func (b *holdBody) Read(p []byte) (int, error) {
-	if b.n >= b.holdAt {
-		b.s.open()
-	}
-	n, err := b.ReadCloser.Read(p)
-	b.n += n
 	return n, err
 }
 
@@ -88,7 +81,8 @@ func (b *holdBody) Read(p []byte) (int, error) {
 //
 // Besides the client's own state, each stream's figures hold what any stream costs in
 // the same process: its goroutine, the connection's transport state, and the
-// measurement's body wrapper (48 bytes); the raw client is that floor.
+// measurement's wrapper around the connection (under 100 bytes); the raw client is that
+// floor. The client's transport is a plain *http.Transport.
 func idleStreams(ctx context.Context, c client, n int, w Workload) (idleResult, error) {
 	if _, err := raiseFileLimit(n + 256); err != nil {
 		return idleResult{}, err
@@ -100,28 +94,40 @@ func idleStreams(ctx context.Context, c client, n int, w Workload) (idleResult, 
 	defer srv.close()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: &holdTransport{rt: tr, holdAt: w.HoldAt()}}
 
-	// A first whole stream, so that what every stream shares (a pool, a lazily built
-	// table) is there before the level is taken.
-	if err := c.open(hc, srv.URL+"/stream/"+w.Name, w)(ctx, newCheckers(w)); err != nil {
+	// A first whole stream, on a transport of its own, so that what every stream shares
+	// (a pool, a lazily built table) is there before the level is taken.
+	warm := http.DefaultTransport.(*http.Transport).Clone()
+	err = c.open(&http.Client{Transport: warm}, srv.URL+"/stream/"+w.Name, w)(ctx, newCheckers(w))
+	warm.CloseIdleConnections()
+	if err != nil {
 		return idleResult{}, fmt.Errorf("warm-up: %w", err)
 	}
-	run := c.open(hc, srv.URL+"/hold/"+w.Name, w)
+
+	state := &idleRun{n: int64(n), opening: make(chan struct{}, 64), all: make(chan struct{}), failed: make(chan error, 1)}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	defer tr.CloseIdleConnections()
+	var dialer net.Dialer
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dialer.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &markConn{Conn: conn, run: state, tail: make([]byte, 0, 2*len(holdMarker))}, nil
+	}
+	run := c.open(&http.Client{Transport: tr}, srv.URL+"/hold/"+w.Name, w)
 	// Everything the measurement keeps per stream is made before the level is taken.
-	state := &idleRun{opening: make(chan struct{}, 64)}
-	streams := make([]idleStream, n)
-	ctxs := make([]context.Context, n)
 	chks := make([]checkers, n)
 	errs := make([]error, n)
-	for i := range streams {
-		streams[i].run = state
-		ctxs[i] = context.WithValue(ctx, idleStreamKey{}, &streams[i])
+	for i := range chks {
 		chks[i].reset(w)
 	}
 	var finished sync.WaitGroup
+	abort := func(err error) (idleResult, error) {
+		cancel()
+		finished.Wait()
+		return idleResult{}, err
+	}
 
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -129,30 +135,37 @@ func idleStreams(ctx context.Context, c client, n int, w Workload) (idleResult, 
 	runtime.ReadMemStats(&before)
 	g0 := runtime.NumGoroutine()
 	for i := range n {
-		state.opening <- struct{}{}
-		state.opened.Add(1)
+		select {
+		case state.opening <- struct{}{}:
+		case err := <-state.failed:
+			return abort(err)
+		}
 		finished.Add(1)
 		go func() {
 			defer finished.Done()
-			errs[i] = run(ctxs[i], &chks[i])
-			streams[i].open() // if it failed before it was idle
+			if errs[i] = run(ctx, &chks[i]); errs[i] != nil {
+				select {
+				case state.failed <- errs[i]:
+				default:
+				}
+			}
 		}()
 	}
-	state.opened.Wait()
+	select {
+	case <-state.all:
+	case err := <-state.failed:
+		return abort(err)
+	}
 	runtime.GC()
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	g1 := runtime.NumGoroutine()
 	if err := writeHeapProfile(os.Getenv("LOCKCHAT_BENCH_IDLE_HEAPPROFILE")); err != nil {
-		cancel()
-		finished.Wait()
-		return idleResult{}, err
+		return abort(err)
 	}
 
 	if err := srv.release(); err != nil {
-		cancel()
-		finished.Wait()
-		return idleResult{}, err
+		return abort(err)
 	}
 	finished.Wait()
 	failed := 0

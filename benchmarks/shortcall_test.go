@@ -1,9 +1,6 @@
 package benchmarks
 
-import (
-	"net/http"
-	"testing"
-)
+import "testing"
 
 // This file measures what one short call costs: an agent making thousands of them pays
 // for building the request and setting up the exchange, not for decoding.
@@ -23,7 +20,7 @@ func BenchmarkShortCall(b *testing.B) {
 	for _, w := range shortCalls {
 		for _, c := range clientsNamed("raw", "go-openai", "openai-go", "lockchat", "lockchat-chunks") {
 			b.Run(w.Name+"/"+c.name, func(b *testing.B) {
-				hc := &http.Client{Transport: memTransport{body: w.Body}}
+				hc := memoryClient(memTransport{body: w.Body})
 				measure(b, c, hc, "http://memory.invalid/v1", w, "call")
 			})
 		}

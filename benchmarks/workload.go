@@ -25,7 +25,8 @@ type Workload struct {
 	Tokens int
 	// Conversation is what the client sends; nil stands for one user message, "hi".
 	Conversation []Turn
-	// Hold is how many events a holding server sends before it waits to be released.
+	// Hold is how many events a holding server sends before it waits to be released; the
+	// last of them is holdMarker.
 	Hold int
 	// FirstTokenAt is the length of the body up to the end of the first event that
 	// carries a token: where a client that decodes nothing has read the first token.
@@ -49,15 +50,6 @@ func (w Workload) Request() []Turn {
 		return []Turn{{Role: "user", Content: "hi"}}
 	}
 	return w.Conversation
-}
-
-// HoldAt is the length of the body a holding server sends before it waits.
-func (w Workload) HoldAt() int {
-	n := 0
-	for range w.Hold {
-		n += strings.Index(w.Body[n:], "\n\n") + 2
-	}
-	return n
 }
 
 // vocabulary mixes ASCII words, Cyrillic, emoji and the escapes real streams carry.
