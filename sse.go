@@ -54,7 +54,7 @@ type event struct {
 // little, and a fast one reads in large pieces. A bulk buffer goes back to a pool as
 // soon as everything in it was read; one grown for a huge line is left to the collector.
 const (
-	smallBufSize = 1 << 10
+	smallBufSize = 512 // a chunk of most servers, and enough to tell what a body holds
 	bulkBufSize  = 16 << 10
 	maxPooledBuf = 256 << 10
 )
@@ -346,7 +346,7 @@ func (er *eventReader) fill() {
 func (er *eventReader) sniff() bodyKind {
 	for {
 		b := er.buf[er.start:er.end]
-		if kind, known := classify(b, er.err != nil || len(b) >= sniffLimit); known {
+		if kind, known := classify(b, er.err != nil || len(b) >= min(sniffLimit, er.max)); known {
 			return kind
 		}
 		er.fill()

@@ -413,7 +413,21 @@ func consumeStream(ctx, actx context.Context, cfg *config, s *chunkStream, h han
 		if s.dec.apiErr != nil {
 			return s.dec.apiErr
 		}
+		if len(s.raw) > bulkBufSize {
+			s.forget()
+		}
 	}
+}
+
+// forget drops what still points into the data of the chunk just handled, so that the
+// buffer of a huge one can go while the stream waits for the next.
+func (s *chunkStream) forget() {
+	s.raw = nil
+	d := &s.dec
+	clear(d.top[:])
+	clear(d.raws)
+	clear(d.holes)
+	d.raws, d.holes = d.raws[:0], d.holes[:0]
 }
 
 // drain reads what little may follow [DONE] (the end of a chunked body), so that the

@@ -445,3 +445,66 @@ func TestBuffersAreGivenBack(t *testing.T) {
 		})
 	}
 }
+
+// waitingReader gives its first piece, then, when read again once all of it was given
+// (the moment a stream waits for the server), calls check before giving the rest.
+type waitingReader struct {
+	pieces [][]byte
+	check  func()
+	first  int // bytes of the first piece not given yet
+}
+
+func (r *waitingReader) Read(p []byte) (int, error) {
+	if len(r.pieces) == 0 {
+		return 0, io.EOF
+	}
+	if r.first == 0 && r.check != nil {
+		r.check()
+		r.check = nil
+	}
+	n := copy(p, r.pieces[0])
+	if r.check != nil {
+		r.first -= n
+	}
+	if r.pieces[0] = r.pieces[0][n:]; len(r.pieces[0]) == 0 {
+		r.pieces = r.pieces[1:]
+	}
+	return n, nil
+}
+
+// TestWaitingAfterAHugeChunkHoldsNothingOfIt: while a stream waits for the server after
+// a huge chunk, nothing points into that chunk's buffer any more.
+func TestWaitingAfterAHugeChunkHoldsNothingOfIt(t *testing.T) {
+	huge := []byte(chunk(delta(`"` + strings.Repeat("x", 1<<20) + `"`)))
+	var s chunkStream
+	r := &waitingReader{pieces: [][]byte{huge, []byte(chunk(delta(`"a"`)) + done)}, first: len(huge)}
+	checked := false
+	r.check = func() {
+		checked = true
+		for k, v := range s.dec.top {
+			if cap(v) > bulkBufSize {
+				t.Errorf("top-level value %d still points into the huge chunk", k)
+			}
+		}
+		if cap(s.raw) > bulkBufSize || cap(s.events.buf) > bulkBufSize {
+			t.Errorf("Raw (%d) or the read buffer (%d) still holds the huge chunk", cap(s.raw), cap(s.events.buf))
+		}
+		for _, rc := range s.dec.raws {
+			if cap(rc.delta) > bulkBufSize {
+				t.Error("a raw choice still points into the huge chunk")
+			}
+		}
+	}
+	s.reset(r, DefaultMaxLineSize)
+	var got []string
+	delivered := 0
+	err := consumeStream(context.Background(), context.Background(), &defaultCfg, &s, func(s *chunkStream) bool {
+		got = append(got, s.dec.choices[0].text[fContent][:1])
+		return true
+	}, &delivered, nil, func(error) {})
+	if err != nil || !checked || len(got) != 2 {
+		t.Fatalf("err %v, checked %v, chunks %q", err, checked, got)
+	}
+}
+
+var defaultCfg = defaultConfig()

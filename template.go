@@ -1,9 +1,6 @@
 package lockchat
 
-import (
-	"bytes"
-	"slices"
-)
+import "bytes"
 
 // A chunk template makes the common chunk cheap. Within one stream a server sends the
 // same bytes around each token — id, object, created, model, fingerprint, index, the
@@ -175,11 +172,17 @@ func (t *template) learn(d *chunkDecoder, data []byte) {
 	}
 	// Cut the chunk into segments around the holes, in the order they appear.
 	offset := func(v []byte) int { return cap(data) - cap(v) } // v is a subslice of data
-	holes := append(d.holes, lit)
+	d.holes = append(d.holes, lit)
+	holes := d.holes
 	if len(holes) > maxHoles {
 		return
 	}
-	slices.SortFunc(holes, func(a, b []byte) int { return offset(a) - offset(b) })
+	// Put the holes in the order they appear (an insertion sort: there are a few).
+	for i := 1; i < len(holes); i++ {
+		for j := i; j > 0 && offset(holes[j]) < offset(holes[j-1]); j-- {
+			holes[j], holes[j-1] = holes[j-1], holes[j]
+		}
+	}
 	t.buf = append(t.buf[:0], data...)
 	t.segs, t.segOff = t.segs[:0], t.segOff[:0]
 	t.lit = [2]int{offset(lit), offset(lit) + len(lit)}
