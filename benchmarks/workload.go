@@ -105,7 +105,8 @@ var Workloads = sync.OnceValue(func() []Workload {
 		Generate("10k", 10_000, false),
 		Generate("100k", 100_000, false),
 		Generate("role+usage", 10_000, true),
-		OpenAI2025("openai-2025", 10_000),
+		OpenAI2025("openai-2025", 10_000, true),
+		OpenAI2025("openai-2025-unpadded", 10_000, false),
 		DeepSeekReasoning("deepseek-reasoning", 7_000, 3_000),
 		ToolArguments("tool-args", 10_000),
 		Ollama("ollama-reasoning", 5_000, 5_000),
@@ -116,9 +117,10 @@ var Workloads = sync.OnceValue(func() []Workload {
 const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 // OpenAI2025 is OpenAI's chunk envelope since 2025: "service_tier", "usage":null on every
-// chunk, and an "obfuscation" string of random length that pads each chunk so that its
-// size does not give the token away.
-func OpenAI2025(name string, n int) Workload {
+// chunk, and, when padded, an "obfuscation" string of random length that pads each chunk
+// so that its size does not give the token away. Unpadded, it is the same chunks
+// without that field: the baseline the padding's cost is measured against.
+func OpenAI2025(name string, n int, padded bool) Workload {
 	rng := rand.New(rand.NewPCG(uint64(n), 2025))
 	var body, text strings.Builder
 	event := func(delta string, finish string) {
@@ -126,8 +128,12 @@ func OpenAI2025(name string, n int) Workload {
 		for i := range pad {
 			pad[i] = alnum[rng.IntN(len(alnum))]
 		}
-		fmt.Fprintf(&body, `data: {"id":%q,"object":"chat.completion.chunk","created":1750000000,"model":"gpt-4.1-2025-04-14","service_tier":"default","system_fingerprint":"fp_b3f1157249","choices":[{"index":0,"delta":%s,"logprobs":null,"finish_reason":%s}],"usage":null,"obfuscation":%q}`+"\n\n",
-			chunkID, delta, finish, pad)
+		obfuscation := ""
+		if padded {
+			obfuscation = fmt.Sprintf(`,"obfuscation":%q`, pad)
+		}
+		fmt.Fprintf(&body, `data: {"id":%q,"object":"chat.completion.chunk","created":1750000000,"model":"gpt-4.1-2025-04-14","service_tier":"default","system_fingerprint":"fp_b3f1157249","choices":[{"index":0,"delta":%s,"logprobs":null,"finish_reason":%s}],"usage":null%s}`+"\n\n",
+			chunkID, delta, finish, obfuscation)
 	}
 	event(`{"role":"assistant","content":"","refusal":null,"annotations":[]}`, "null")
 	for range n {
