@@ -129,6 +129,7 @@ func (d *chunkDecoder) decode(data []byte) error {
 	if d.tmpl.apply(d, data) {
 		return nil
 	}
+	defer d.forgetRaw()
 	err := d.decodeMode(data, true)
 	if err == nil {
 		d.tmpl.learn(d, data)
@@ -139,6 +140,14 @@ func (d *chunkDecoder) decode(data []byte) error {
 		return err
 	}
 	return d.decodeMode(data, false)
+}
+
+// forgetRaw drops the raw values a full decoding found, once they have served: they
+// point into the data, whose buffer must be free to go.
+func (d *chunkDecoder) forgetRaw() {
+	clear(d.raws)
+	clear(d.holes)
+	d.raws, d.holes = d.raws[:0], d.holes[:0]
 }
 
 // callsOf returns the tool calls of a decoded choice.

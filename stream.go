@@ -89,6 +89,11 @@ func (s *chunkStream) reset(body io.Reader, maxLine int) {
 // by the end of the body and is dropped; whether the stream is complete is then decided
 // as at any other end.
 func (s *chunkStream) next() error {
+	// Let go of what points into the data of the chunk before: the buffer that holds it
+	// may be given back while the stream waits for the server.
+	s.raw = nil
+	clear(s.dec.top[:])
+	clear(s.dec.calls)
 	if s.done {
 		return s.end() // nothing after [DONE] is read
 	}
@@ -413,21 +418,7 @@ func consumeStream(ctx, actx context.Context, cfg *config, s *chunkStream, h han
 		if s.dec.apiErr != nil {
 			return s.dec.apiErr
 		}
-		if len(s.raw) > bulkBufSize {
-			s.forget()
-		}
 	}
-}
-
-// forget drops what still points into the data of the chunk just handled, so that the
-// buffer of a huge one can go while the stream waits for the next.
-func (s *chunkStream) forget() {
-	s.raw = nil
-	d := &s.dec
-	clear(d.top[:])
-	clear(d.raws)
-	clear(d.holes)
-	d.raws, d.holes = d.raws[:0], d.holes[:0]
 }
 
 // drain reads what little may follow [DONE] (the end of a chunked body), so that the

@@ -475,9 +475,12 @@ func (r *waitingReader) Read(p []byte) (int, error) {
 // TestWaitingAfterAHugeChunkHoldsNothingOfIt: while a stream waits for the server after
 // a huge chunk, nothing points into that chunk's buffer any more.
 func TestWaitingAfterAHugeChunkHoldsNothingOfIt(t *testing.T) {
-	huge := []byte(chunk(delta(`"` + strings.Repeat("x", 1<<20) + `"`)))
+	// The huge chunk, then small ones from the same buffer, then a comment, as a server
+	// that keeps the connection alive sends before it waits.
+	first := []byte(roleChunk + chunk(delta(`"`+strings.Repeat("x", 1<<20)+`"`)) +
+		chunk(delta(`"a"`)) + chunk(`{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c","function":{"arguments":"{}"}}]}}`) + ": hold\n\n")
 	var s chunkStream
-	r := &waitingReader{pieces: [][]byte{huge, []byte(chunk(delta(`"a"`)) + done)}, first: len(huge)}
+	r := &waitingReader{pieces: [][]byte{first, []byte(chunk(delta(`"b"`)) + done)}, first: len(first)}
 	checked := false
 	r.check = func() {
 		checked = true
@@ -489,9 +492,19 @@ func TestWaitingAfterAHugeChunkHoldsNothingOfIt(t *testing.T) {
 		if cap(s.raw) > bulkBufSize || cap(s.events.buf) > bulkBufSize {
 			t.Errorf("Raw (%d) or the read buffer (%d) still holds the huge chunk", cap(s.raw), cap(s.events.buf))
 		}
-		for _, rc := range s.dec.raws {
+		for _, rc := range s.dec.raws[:cap(s.dec.raws)] {
 			if cap(rc.delta) > bulkBufSize {
 				t.Error("a raw choice still points into the huge chunk")
+			}
+		}
+		for _, h := range s.dec.holes[:cap(s.dec.holes)] {
+			if cap(h) > bulkBufSize {
+				t.Error("a template hole still points into the huge chunk")
+			}
+		}
+		for _, c := range s.dec.calls[:cap(s.dec.calls)] {
+			if cap(c.rawArgs) > bulkBufSize {
+				t.Error("a tool call still points into the huge chunk")
 			}
 		}
 	}
@@ -499,10 +512,12 @@ func TestWaitingAfterAHugeChunkHoldsNothingOfIt(t *testing.T) {
 	var got []string
 	delivered := 0
 	err := consumeStream(context.Background(), context.Background(), &defaultCfg, &s, func(s *chunkStream) bool {
-		got = append(got, s.dec.choices[0].text[fContent][:1])
+		if c := s.dec.choices[0].text[fContent]; c != "" {
+			got = append(got, c[:1])
+		}
 		return true
 	}, &delivered, nil, func(error) {})
-	if err != nil || !checked || len(got) != 2 {
+	if err != nil || !checked || strings.Join(got, "") != "xab" {
 		t.Fatalf("err %v, checked %v, chunks %q", err, checked, got)
 	}
 }
