@@ -129,6 +129,21 @@ func idleStreams(ctx context.Context, c client, n int, w Workload) (idleResult, 
 		return idleResult{}, err
 	}
 
+	// A goroutine's descriptor outlives it, for the runtime to reuse: so that the first
+	// measurement of a process counts no more than the later ones, have that many
+	// goroutines (three a stream, see goroutines/stream) live once before the level.
+	var gs sync.WaitGroup
+	hold := make(chan struct{})
+	for range 3 * n {
+		gs.Add(1)
+		go func() {
+			defer gs.Done()
+			<-hold
+		}()
+	}
+	close(hold)
+	gs.Wait()
+
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.GC()
