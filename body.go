@@ -36,7 +36,7 @@ func consumeBody(ctx, actx context.Context, cfg *config, resp *http.Response, bo
 	defer s.reset(nil, cfg.maxLineSize)
 	switch kind := s.events.sniff(); {
 	case kind == jsonDocument || kind == otherText && isJSONType(mt):
-		return consumeJSON(ctx, actx, cfg, resp, s.events.rest(), h, delivered)
+		return consumeJSON(ctx, actx, cfg, resp, s, h, delivered)
 	case kind == otherText && mt == "text/plain":
 		return unexpectedBody(ctx, resp, s.events.rest(), "unexpected content type")
 	}

@@ -1,6 +1,7 @@
 package lockchat
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -181,7 +182,7 @@ func (p *Part) appendJSON(b []byte) []byte {
 		return append(b, "}}"...)
 	}
 	b = append(b, `{"type":`...)
-	b = appendString(b, cmpOr(p.Type, "text"))
+	b = appendString(b, cmp.Or(p.Type, "text"))
 	b = append(b, `,"text":`...)
 	b = appendString(b, p.Text)
 	return append(b, '}')
@@ -195,7 +196,7 @@ func (c *ToolCall) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"id":`...)
 	b = appendString(b, c.ID)
 	b = append(b, `,"type":`...)
-	b = appendString(b, cmpOr(c.Type, "function"))
+	b = appendString(b, cmp.Or(c.Type, "function"))
 	b = append(b, `,"function":{"name":`...)
 	b = appendString(b, c.Name)
 	b = append(b, `,"arguments":`...)
@@ -363,11 +364,4 @@ func argumentsText(raw []byte) string {
 		return textOf(raw)
 	}
 	return string(raw)
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

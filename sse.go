@@ -56,7 +56,6 @@ type event struct {
 const (
 	smallBufSize = 512 // a chunk of most servers, and enough to tell what a body holds
 	bulkBufSize  = 16 << 10
-	maxPooledBuf = 256 << 10
 )
 
 // bulkBufs recycles bulk buffers between streams.
@@ -64,7 +63,7 @@ var bulkBufs = sync.Pool{New: func() any { b := make([]byte, bulkBufSize); retur
 
 func (er *eventReader) reset(r io.Reader, max int) {
 	er.release()
-	if cap(er.data) > maxPooledBuf {
+	if cap(er.data) > bulkBufSize {
 		er.data = nil // let a buffer grown by one huge event go
 	}
 	small := min(smallBufSize-1, max) + 1 // min(smallBufSize, max+1), for any max

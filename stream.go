@@ -32,7 +32,6 @@ type chunkStream struct {
 	unfinished int           // choices seen and not finished
 	choices    []choiceState // per choice index
 	pending    []pendingHalf // high surrogates held back
-	flushed    bool          // pending surrogates were flushed at the end
 	made       bool          // dec holds the chunk end made: it has no top-level values
 	id, model  string        // the last chunk's, interned (see idModel)
 	idRaw      []byte
@@ -65,11 +64,8 @@ type pendingHalf struct {
 func (s *chunkStream) reset(body io.Reader, maxLine int) {
 	s.events.reset(body, maxLine)
 	s.dec.tmpl.ok = false
-	if cap(s.dec.tmpl.buf) > maxPooledBuf || cap(s.dec.scratch) > maxPooledBuf {
-		s.dec.tmpl.buf, s.dec.scratch = nil, nil // let buffers grown by one huge chunk go
-	}
 	s.raw = nil
-	s.done, s.finished, s.unfinished, s.flushed, s.made = false, false, 0, false, false
+	s.done, s.finished, s.unfinished, s.made = false, false, 0, false
 	clear(s.choices) // drop the ids they hold
 	s.choices = s.choices[:0]
 	s.pending = s.pending[:0]
@@ -143,10 +139,10 @@ var doneMarker = []byte("[DONE]")
 // end returns io.EOF, after one last chunk if high surrogates are still held back: each
 // becomes U+FFFD in its field, in choice order.
 func (s *chunkStream) end() error {
-	if len(s.pending) == 0 || s.flushed {
-		return io.EOF
+	if len(s.pending) == 0 {
+		return io.EOF // and so the next time too: the halves were flushed
 	}
-	s.flushed, s.made, s.raw = true, true, nil
+	s.made = true
 	d := &s.dec
 	d.choices, d.calls, d.usage, d.apiErr = d.choices[:0], d.calls[:0], nil, nil
 	slices.SortFunc(s.pending, func(a, b pendingHalf) int {
@@ -448,16 +444,16 @@ var errDrainCause = errors.New("drained")
 
 // consumeJSON handles a 2xx body that holds one JSON document: an error object, or a
 // whole completion from a server that ignored "stream": true. It reads the document the
-// way next reads an event's data, with the same error recogniser.
-func consumeJSON(ctx, actx context.Context, cfg *config, resp *http.Response, body io.Reader, h handler, delivered *int) error {
-	b, err := io.ReadAll(io.LimitReader(body, limitPlusOne(cfg.maxLineSize)))
+// way next reads an event's data, with the same error recogniser, from the body s began
+// to read when it sniffed it.
+func consumeJSON(ctx, actx context.Context, cfg *config, resp *http.Response, s *chunkStream, h handler, delivered *int) error {
+	b, err := io.ReadAll(io.LimitReader(s.events.rest(), limitPlusOne(cfg.maxLineSize)))
 	if err != nil {
 		return readError(ctx, actx, cfg, err)
 	}
 	if len(b) > cfg.maxLineSize {
 		return &LineTooLongError{Limit: cfg.maxLineSize}
 	}
-	var s chunkStream
 	if err := s.dec.decode(b); err != nil {
 		if e := recogniseError(b); e != nil {
 			e.StatusCode = resp.StatusCode
@@ -476,7 +472,7 @@ func consumeJSON(ctx, actx context.Context, cfg *config, resp *http.Response, bo
 		if s.hasOutput() {
 			*delivered++
 		}
-		if !h(&s) {
+		if !h(s) {
 			return errStop
 		}
 		if s.dec.apiErr != nil {

@@ -23,7 +23,6 @@ type template struct {
 	segs   [][]byte // len(segs) == holes+1
 	segOff []int    // where each segment begins in buf
 	text   int      // the hole that carries the text
-	lit    [2]int   // where the text's literal begins and ends in buf
 	kind   int      // what the text is: fContent, fReasoning, fRefusal or fArgs
 	choice decodedChoice
 	call   decodedCall // the tool call whose arguments are the text, for fArgs
@@ -84,7 +83,8 @@ func (t *template) apply(d *chunkDecoder, data []byte) bool {
 // matchText matches a chunk that differs from the template only in its text, as most do:
 // two memory compares, around the one literal. It fills starts and returns the literal.
 func (t *template) matchText(data []byte, starts *[maxHoles + 1]int) ([]byte, bool) {
-	before, after := t.buf[:t.lit[0]], t.buf[t.lit[1]:]
+	before := t.buf[:t.segOff[t.text]+len(t.segs[t.text])]
+	after := t.buf[t.segOff[t.text+1]:]
 	if len(data) < len(before)+len(after)+2 || !bytes.HasPrefix(data, before) || !bytes.HasSuffix(data, after) {
 		return nil, false
 	}
@@ -146,15 +146,14 @@ func (t *template) learn(d *chunkDecoder, data []byte) {
 		return
 	}
 	// Find the one string that carries text.
-	candidates := []struct {
+	type candidate struct {
 		raw  []byte
 		kind int
-	}{{f[kContent], fContent}, {f[kReasoningContent], fReasoning}, {f[kReasoning], fReasoning}, {f[kRefusal], fRefusal}}
+	}
+	candidates := [...]candidate{{f[kContent], fContent}, {f[kReasoningContent], fReasoning},
+		{f[kReasoning], fReasoning}, {f[kRefusal], fRefusal}, {nil, fArgs}}
 	if len(calls) == 1 {
-		candidates = append(candidates, struct {
-			raw  []byte
-			kind int
-		}{calls[0].rawArgs, fArgs})
+		candidates[4].raw = calls[0].rawArgs
 	}
 	var lit []byte
 	kind, nonEmpty := -1, 0
@@ -185,7 +184,6 @@ func (t *template) learn(d *chunkDecoder, data []byte) {
 	}
 	t.buf = append(t.buf[:0], data...)
 	t.segs, t.segOff = t.segs[:0], t.segOff[:0]
-	t.lit = [2]int{offset(lit), offset(lit) + len(lit)}
 	prev := 0
 	for i, h := range holes {
 		if offset(h) == offset(lit) {

@@ -128,12 +128,10 @@ func OpenAI2025(name string, n int, padded bool) Workload {
 		for i := range pad {
 			pad[i] = alnum[rng.IntN(len(alnum))]
 		}
-		obfuscation := ""
-		if padded {
-			obfuscation = fmt.Sprintf(`,"obfuscation":%q`, pad)
+		if !padded {
+			pad = nil
 		}
-		fmt.Fprintf(&body, `data: {"id":%q,"object":"chat.completion.chunk","created":1750000000,"model":"gpt-4.1-2025-04-14","service_tier":"default","system_fingerprint":"fp_b3f1157249","choices":[{"index":0,"delta":%s,"logprobs":null,"finish_reason":%s}],"usage":null%s}`+"\n\n",
-			chunkID, delta, finish, obfuscation)
+		body.WriteString(openAI2025Event(delta, finish, string(pad)))
 	}
 	event(`{"role":"assistant","content":"","refusal":null,"annotations":[]}`, "null")
 	for range n {
@@ -144,6 +142,17 @@ func OpenAI2025(name string, n int, padded bool) Workload {
 	event(`{}`, `"stop"`)
 	body.WriteString("data: [DONE]\n\n")
 	return Workload{Name: name, Body: body.String(), Text: text.String(), Tokens: n}
+}
+
+// openAI2025Event is one event of OpenAI's 2025 envelope, with the obfuscation padding
+// when pad is not "".
+func openAI2025Event(delta, finish, pad string) string {
+	obfuscation := ""
+	if pad != "" {
+		obfuscation = fmt.Sprintf(`,"obfuscation":%q`, pad)
+	}
+	return fmt.Sprintf(`data: {"id":%q,"object":"chat.completion.chunk","created":1750000000,"model":"gpt-4.1-2025-04-14","service_tier":"default","system_fingerprint":"fp_b3f1157249","choices":[{"index":0,"delta":%s,"logprobs":null,"finish_reason":%s}],"usage":null%s}`+"\n\n",
+		chunkID, delta, finish, obfuscation)
 }
 
 // DeepSeekReasoning is a reasoning model's stream as DeepSeek sends it: reasoning_content
@@ -178,8 +187,7 @@ func ToolArguments(name string, n int) Workload {
 	rng := rand.New(rand.NewPCG(uint64(n), 11))
 	var body, args strings.Builder
 	event := func(delta string, finish string) {
-		fmt.Fprintf(&body, `data: {"id":%q,"object":"chat.completion.chunk","created":1750000000,"model":"gpt-4.1-2025-04-14","service_tier":"default","system_fingerprint":"fp_b3f1157249","choices":[{"index":0,"delta":%s,"logprobs":null,"finish_reason":%s}],"usage":null,"obfuscation":%q}`+"\n\n",
-			chunkID, delta, finish, alnum[:1+rng.IntN(12)])
+		body.WriteString(openAI2025Event(delta, finish, alnum[:1+rng.IntN(12)]))
 	}
 	fragment := func(s string) {
 		event(`{"tool_calls":[{"index":0,"function":{"arguments":`+quote(s)+`}}]}`, "null")

@@ -168,6 +168,10 @@ func readPrompt(ctx context.Context, s *session) (prompt string, code int) {
 	if sys.stdinTerminal {
 		return s.set.prompt, -1 // a prompt is given: a chat would have started otherwise
 	}
+	interrupted := func() (string, int) {
+		fmt.Fprintln(sys.stderr, "lockchat: interrupted")
+		return "", 130
+	}
 	rd := readStdin(sys.stdin)
 	if s.set.prompt != "" {
 		timer := time.NewTimer(sys.stdinGrace)
@@ -178,22 +182,18 @@ func readPrompt(ctx context.Context, s *session) (prompt string, code int) {
 			fmt.Fprintf(sys.stderr, "lockchat: standard input sent nothing within %s; sending the arguments alone\n", sys.stdinGrace)
 			return s.set.prompt, -1
 		case <-sys.interrupts:
-			fmt.Fprintln(sys.stderr, "lockchat: interrupted")
-			return "", 130
+			return interrupted()
 		case <-ctx.Done():
-			fmt.Fprintln(sys.stderr, "lockchat: interrupted")
-			return "", 130
+			return interrupted()
 		}
 	}
 	var res stdinResult
 	select {
 	case res = <-rd.done:
 	case <-sys.interrupts:
-		fmt.Fprintln(sys.stderr, "lockchat: interrupted")
-		return "", 130
+		return interrupted()
 	case <-ctx.Done():
-		fmt.Fprintln(sys.stderr, "lockchat: interrupted")
-		return "", 130
+		return interrupted()
 	}
 	if res.err != nil {
 		fmt.Fprintln(sys.stderr, stripAll(res.err.Error()))
