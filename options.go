@@ -1,6 +1,7 @@
 package lockchat
 
 import (
+	"encoding/json"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -187,6 +188,31 @@ func WithParam(key string, value any) Option {
 		}
 		c.params[key] = value
 	}
+}
+
+// WithMaxTokens sets the answer's token limit, sent as "max_tokens".
+func WithMaxTokens(n int) Option { return WithParam("max_tokens", n) }
+
+// WithJSONSchema asks for an answer that is JSON following schema (see SchemaFor), sent as
+// a "response_format" of type "json_schema" under name; strict asks the server to hold
+// the answer to the schema exactly (OpenAI's strict mode). Completion.Decode reads the
+// answer.
+func WithJSONSchema(name string, schema json.RawMessage, strict bool) Option {
+	return WithParam("response_format", map[string]any{
+		"type": "json_schema",
+		"json_schema": map[string]any{
+			"name":   name,
+			"schema": schema,
+			"strict": strict,
+		},
+	})
+}
+
+// WithJSONObject asks for an answer that is a JSON object of any shape, sent as a
+// "response_format" of type "json_object". OpenAI also wants the word "JSON" in the
+// messages.
+func WithJSONObject() Option {
+	return WithParam("response_format", map[string]any{"type": "json_object"})
 }
 
 // WithMaxRetries sets how many times a request is retried after the first attempt; 0
