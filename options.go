@@ -58,6 +58,8 @@ type config struct {
 	tools         []Tool
 	toolChoice    ToolChoice
 	usage         bool
+	noObfuscation bool
+	without       []string // payload fields not sent (WithoutParam)
 	maxCompletion int
 
 	prep *prepared // what every request shares, worked out once; nil if it failed
@@ -189,6 +191,19 @@ func WithParam(key string, value any) Option {
 		c.params[key] = value
 	}
 }
+
+// WithoutParam leaves the payload field key out of the request, whether lockchat sets it
+// (as it sets "temperature", which some models accept only at its default) or WithParam
+// did. "model", "messages" and "stream" cannot be left out: a call with such an option
+// fails with ErrInvalidRequest.
+func WithoutParam(key string) Option {
+	return func(c *config) { c.without = append(slices.Clip(c.without), key) }
+}
+
+// WithoutObfuscation asks OpenAI to leave out the "obfuscation" padding it adds to
+// streamed chunks, sending "stream_options": {"include_obfuscation": false}; it combines
+// with WithUsage.
+func WithoutObfuscation() Option { return func(c *config) { c.noObfuscation = true } }
 
 // WithMaxTokens sets the answer's token limit, sent as "max_tokens".
 func WithMaxTokens(n int) Option { return WithParam("max_tokens", n) }

@@ -16,8 +16,9 @@ import (
 var reservedParams = []string{"model", "messages", "stream"}
 
 // buildPayload encodes the request body: the model, the messages, "stream": true, the
-// temperature, the tools, the usage request and the extra parameters, keys sorted. A
-// parameter set with WithParam overrides the field an option set under the same key.
+// temperature, the tools, the stream options and the extra parameters, keys sorted. A
+// parameter set with WithParam overrides the field an option set under the same key
+// (except "stream_options", which is merged); one named by WithoutParam is left out.
 func buildPayload(cfg *config, model string, messages []Message) ([]byte, error) {
 	var keyArray [12]string // room for the usual keys without an allocation
 	keys := append(keyArray[:0], "messages", "model", "stream", "temperature")
@@ -27,16 +28,22 @@ func buildPayload(cfg *config, model string, messages []Message) ([]byte, error)
 	if cfg.toolChoice != (ToolChoice{}) {
 		keys = append(keys, "tool_choice")
 	}
-	if cfg.usage {
+	if cfg.usage || cfg.noObfuscation {
 		keys = append(keys, "stream_options")
 	}
 	for k := range cfg.params {
 		if slices.Contains(reservedParams, k) {
-			return nil, fmt.Errorf("lockchat: WithParam(%q): the call sets that field", k)
+			return nil, &requestError{text: fmt.Sprintf("WithParam(%q): the call sets that field", k)}
 		}
 		if !slices.Contains(keys, k) {
 			keys = append(keys, k)
 		}
+	}
+	for _, k := range cfg.without {
+		if slices.Contains(reservedParams, k) {
+			return nil, &requestError{text: fmt.Sprintf("WithoutParam(%q): every request needs that field", k)}
+		}
+		keys = slices.DeleteFunc(keys, func(key string) bool { return key == k })
 	}
 	slices.Sort(keys)
 	b := make([]byte, 0, payloadSizeHint(messages))
@@ -48,7 +55,9 @@ func buildPayload(cfg *config, model string, messages []Message) ([]byte, error)
 		b = appendString(b, k)
 		b = append(b, ':')
 		var err error
-		if v, ok := cfg.params[k]; ok {
+		if k == "stream_options" && (cfg.usage || cfg.noObfuscation) {
+			b, err = appendStreamOptions(b, cfg)
+		} else if v, ok := cfg.params[k]; ok {
 			b, err = appendValue(b, k, v)
 		} else {
 			b, err = appendField(b, cfg, k, model, messages)
@@ -75,10 +84,39 @@ func appendField(b []byte, cfg *config, key, model string, messages []Message) (
 		return appendValue(b, key, cfg.tools)
 	case "tool_choice":
 		return appendValue(b, key, cfg.toolChoice)
-	case "stream_options":
-		return append(b, `{"include_usage":true}`...), nil
 	}
 	panic("lockchat: no value for payload field " + key)
+}
+
+// appendStreamOptions appends "stream_options" for WithUsage and WithoutObfuscation,
+// merged into the object a WithParam("stream_options", …) gave: the options add their
+// keys to it rather than replace it, and it does not replace them.
+func appendStreamOptions(b []byte, cfg *config) ([]byte, error) {
+	v, given := cfg.params["stream_options"]
+	if !given {
+		switch {
+		case cfg.usage && cfg.noObfuscation:
+			return append(b, `{"include_obfuscation":false,"include_usage":true}`...), nil
+		case cfg.usage:
+			return append(b, `{"include_usage":true}`...), nil
+		}
+		return append(b, `{"include_obfuscation":false}`...), nil
+	}
+	var fields map[string]json.RawMessage
+	j, err := json.Marshal(v)
+	if err == nil {
+		err = json.Unmarshal(j, &fields)
+	}
+	if err != nil || fields == nil {
+		return nil, &requestError{text: `WithParam("stream_options", …) must be a JSON object to combine with WithUsage or WithoutObfuscation`}
+	}
+	if cfg.usage {
+		fields["include_usage"] = json.RawMessage("true")
+	}
+	if cfg.noObfuscation {
+		fields["include_obfuscation"] = json.RawMessage("false")
+	}
+	return appendValue(b, "stream_options", fields) // keys sorted, as encoding/json writes maps
 }
 
 // appendFloat appends f as encoding/json writes a float64.
