@@ -59,6 +59,7 @@ type config struct {
 	toolChoice    ToolChoice
 	usage         bool
 	noObfuscation bool
+	noStream      bool
 	without       []string // payload fields not sent (WithoutParam)
 	maxCompletion int
 
@@ -204,6 +205,13 @@ func WithoutParam(key string) Option {
 // streamed chunks, sending "stream_options": {"include_obfuscation": false}; it combines
 // with WithUsage.
 func WithoutObfuscation() Option { return func(c *config) { c.noObfuscation = true } }
+
+// WithoutStreaming asks for the whole answer in one JSON document ("stream": false)
+// instead of an event stream, for servers or models that may not stream. Every call works
+// the same: the answer arrives as one chunk, with its content, reasoning, refusal, tool
+// calls, finish reason and usage (which a server sends without WithUsage then). The
+// idle timeout then bounds the wait for the whole answer.
+func WithoutStreaming() Option { return func(c *config) { c.noStream = true } }
 
 // WithMaxTokens sets the answer's token limit, sent as "max_tokens".
 func WithMaxTokens(n int) Option { return WithParam("max_tokens", n) }

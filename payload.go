@@ -28,8 +28,8 @@ func buildPayload(cfg *config, model string, messages []Message) ([]byte, error)
 	if cfg.toolChoice != (ToolChoice{}) {
 		keys = append(keys, "tool_choice")
 	}
-	if cfg.usage || cfg.noObfuscation {
-		keys = append(keys, "stream_options")
+	if (cfg.usage || cfg.noObfuscation) && !cfg.noStream {
+		keys = append(keys, "stream_options") // OpenAI rejects it without streaming
 	}
 	for k := range cfg.params {
 		if slices.Contains(reservedParams, k) {
@@ -55,7 +55,7 @@ func buildPayload(cfg *config, model string, messages []Message) ([]byte, error)
 		b = appendString(b, k)
 		b = append(b, ':')
 		var err error
-		if k == "stream_options" && (cfg.usage || cfg.noObfuscation) {
+		if k == "stream_options" && (cfg.usage || cfg.noObfuscation) && !cfg.noStream {
 			b, err = appendStreamOptions(b, cfg)
 		} else if v, ok := cfg.params[k]; ok {
 			b, err = appendValue(b, k, v)
@@ -77,6 +77,9 @@ func appendField(b []byte, cfg *config, key, model string, messages []Message) (
 	case "model":
 		return appendString(b, model), nil
 	case "stream":
+		if cfg.noStream {
+			return append(b, "false"...), nil
+		}
 		return append(b, "true"...), nil
 	case "temperature":
 		return appendFloat(b, key, cfg.temperature)

@@ -106,3 +106,67 @@ func TestStreamOptionsCombine(t *testing.T) {
 		t.Errorf("a stream_options that is no object: err = %v, want ErrInvalidRequest", err)
 	}
 }
+
+func TestWithoutStreaming(t *testing.T) {
+	reply := lockchattest.Reply{
+		Reasoning: []string{"Think", "ing."},
+		Tokens:    []string{"Hel", "lo"},
+		ToolCalls: []lockchat.ToolCall{{ID: "call_1", Name: "lookup", Arguments: `{"q":"x"}`}},
+		Usage:     &lockchat.Usage{PromptTokens: 3, CompletionTokens: 2, TotalTokens: 5},
+	}
+	srv := lockchattest.NewServer(reply)
+	defer srv.Close()
+	c := lockchat.New(lockchat.WithBaseURL(srv.URL), lockchat.WithoutStreaming(), lockchat.WithUsage())
+	ctx := context.Background()
+
+	comp, err := c.Chat(ctx, "m", hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := comp.Message()
+	if m.Content != "Hello" || m.Reasoning != "Thinking." || len(m.ToolCalls) != 1 ||
+		m.ToolCalls[0].Name != "lookup" || m.ToolCalls[0].Arguments != `{"q":"x"}` || m.ToolCalls[0].ID != "call_1" {
+		t.Errorf("Chat message = %+v", m)
+	}
+	if comp.Choices[0].FinishReason != "tool_calls" || comp.Usage == nil || comp.Usage.TotalTokens != 5 {
+		t.Errorf("finish %q, usage %+v", comp.Choices[0].FinishReason, comp.Usage)
+	}
+
+	req := srv.Requests()[0]
+	if got := req.Header.Get("Accept"); got != "application/json" {
+		t.Errorf("Accept = %q, want application/json", got)
+	}
+	if got := string(req.Body); got != `{"messages":[{"role":"user","content":"Привет! Как дела?"}],"model":"m","stream":false,"temperature":0.7}` {
+		t.Errorf("body = %s (stream_options must not go with stream false)", got)
+	}
+
+	toks, err := collect(c.Stream(ctx, "m", hello))
+	if err != nil || len(toks) != 1 || toks[0] != "Hello" {
+		t.Errorf("Stream: %q, %v; want the whole text as one token", toks, err)
+	}
+
+	chunks := 0
+	for ch, err := range c.StreamChunks(ctx, "m", hello) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		chunks++
+		if len(ch.Choices) != 1 || ch.Choices[0].Content != "Hello" || ch.Choices[0].FinishReason != "tool_calls" || ch.Usage == nil {
+			t.Errorf("StreamChunks chunk = %+v", ch)
+		}
+	}
+	if chunks != 1 {
+		t.Errorf("StreamChunks gave %d chunks, want the answer as one", chunks)
+	}
+
+	text, err := c.Complete(ctx, "m", hello)
+	if err != nil || text != "Hello" {
+		t.Errorf("Complete = %q, %v", text, err)
+	}
+
+	// The answer of a model that refuses, without streaming, is Complete's NoTextError.
+	srv.SetReply(lockchattest.Reply{Refusal: []string{"No."}})
+	if _, err := c.Complete(ctx, "m", hello); !errors.Is(err, lockchat.ErrRefusal) {
+		t.Errorf("Complete of a refusal: err = %v, want ErrRefusal", err)
+	}
+}

@@ -167,6 +167,9 @@ func requestHeader(cfg *config) (http.Header, error) {
 	h := make(http.Header, 4+len(cfg.header))
 	h["Content-Type"] = []string{"application/json"}
 	h["Accept"] = []string{"text/event-stream"}
+	if cfg.noStream {
+		h["Accept"] = []string{"application/json"}
+	}
 	h["User-Agent"] = []string{cfg.userAgent}
 	if cfg.apiKey != "" {
 		if !validHeaderValue(cfg.apiKey) {

@@ -114,7 +114,8 @@ type Server struct {
 
 // NewServer starts a server on loopback that answers the first request as the first
 // reply says, the second as the second, and so on; the last reply answers every request
-// after it. The caller must Close it.
+// after it. A request with "stream": false (lockchat.WithoutStreaming) gets its reply as
+// one JSON completion instead of a stream. The caller must Close it.
 func NewServer(replies ...Reply) *Server {
 	if len(replies) == 0 {
 		replies = []Reply{{}}
@@ -219,6 +220,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if reply.Status != 0 && reply.Status != http.StatusOK {
 		writeError(w, reply.Status, reply.Error)
+		return
+	}
+	if stream, ok := req.Payload["stream"].(bool); ok && !stream && reply.Raw == nil {
+		s.complete(w, r, req.Model, reply)
 		return
 	}
 	if !s.stream(w, r, req.Model, reply) {
@@ -389,4 +394,61 @@ func mustJSON(v any) string {
 		panic(err)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// complete answers a request that asked for no stream ("stream": false) with the reply
+// as one JSON completion, after one Delay: the joined reasoning, tokens and refusal, the
+// tool calls whole, the finish reason and the usage. CutAfter and KeepOpen do not apply.
+func (s *Server) complete(w http.ResponseWriter, r *http.Request, model string, reply Reply) {
+	if reply.Delay > 0 {
+		t := time.NewTimer(reply.Delay)
+		defer t.Stop()
+		select {
+		case <-r.Context().Done():
+			s.mu.Lock()
+			s.aborted++
+			s.mu.Unlock()
+			return
+		case <-t.C:
+		}
+	}
+	msg := map[string]any{"role": "assistant", "content": nil}
+	if len(reply.Tokens) > 0 {
+		msg["content"] = strings.Join(reply.Tokens, "")
+	}
+	if len(reply.Reasoning) > 0 {
+		field := reply.ReasoningField
+		if field == "" {
+			field = "reasoning_content"
+		}
+		msg[field] = strings.Join(reply.Reasoning, "")
+	}
+	if len(reply.Refusal) > 0 {
+		msg["refusal"] = strings.Join(reply.Refusal, "")
+	}
+	if len(reply.ToolCalls) > 0 {
+		msg["tool_calls"] = reply.ToolCalls // in the OpenAI shape, as lockchat.ToolCall encodes
+	}
+	finish := reply.FinishReason
+	switch {
+	case finish != "":
+	case len(reply.ToolCalls) > 0:
+		finish = "tool_calls"
+	default:
+		finish = "stop"
+	}
+	answer := map[string]any{
+		"id": "chatcmpl-lockchattest", "object": "chat.completion",
+		"created": 1700000000, "model": model,
+		"choices": []any{map[string]any{"index": 0, "message": msg, "finish_reason": finish}},
+	}
+	if reply.Usage != nil {
+		answer["usage"] = reply.Usage
+	}
+	ct := reply.ContentType
+	if ct == "" {
+		ct = "application/json"
+	}
+	w.Header().Set("Content-Type", ct)
+	io.WriteString(w, mustJSON(answer))
 }
