@@ -200,6 +200,7 @@ func TestDeadlineAfterTokens(t *testing.T) {
 	srv := lockchattest.NewServer(lockchattest.Reply{Raw: []string{
 		`data: {"choices":[{"delta":{"content":"a"}}]}` + "\n\n",
 	}, KeepOpen: true})
+	defer srv.Close()
 	c := lockchat.New(lockchat.WithBaseURL(srv.URL))
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
