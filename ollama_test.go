@@ -623,3 +623,63 @@ func refChat(t *testing.T, base, mode string, req map[string]any) refResult {
 	}
 	return r
 }
+
+// TestOllamaStructured asks for an answer that follows a schema written by SchemaFor.
+// Ollama constrains its sampling to the schema, so even the tiny model's answer decodes;
+// it is the same streamed and not.
+func TestOllamaStructured(t *testing.T) {
+	base := ollamaURL(t)
+	type sky struct {
+		Sunny bool `json:"sunny"`
+		Windy bool `json:"windy"`
+	}
+	schema, err := lockchat.SchemaFor[sky]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := lockchat.New(lockchat.WithBaseURL(base), lockchat.WithTemperature(0), lockchat.WithMaxTokens(400),
+		lockchat.WithJSONSchema("sky", schema, true))
+	for _, mode := range []struct {
+		name string
+		opts []lockchat.Option
+	}{{"streamed", nil}, {"without streaming", []lockchat.Option{lockchat.WithoutStreaming()}}} {
+		t.Run(mode.name, func(t *testing.T) {
+			comp, err := c.Chat(context.Background(), "lockchat-text", hello, mode.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got sky
+			if err := comp.Decode(&got); err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if got != (sky{Sunny: true, Windy: true}) || comp.Choices[0].FinishReason != "stop" {
+				t.Errorf("decoded %+v, finish %q", got, comp.Choices[0].FinishReason)
+			}
+		})
+	}
+}
+
+// TestOllamaWithoutStreaming reads Ollama's one JSON answer through every call.
+func TestOllamaWithoutStreaming(t *testing.T) {
+	base := ollamaURL(t)
+	c := lockchat.New(lockchat.WithBaseURL(base), lockchat.WithoutStreaming())
+	ctx := context.Background()
+	var tokens []string
+	for tok, err := range c.Stream(ctx, "lockchat-text", hello) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, tok)
+	}
+	if len(tokens) != 1 || tokens[0] != ollamaText {
+		t.Errorf("Stream gave %q, want the whole text as one token", tokens)
+	}
+	comp, err := c.Chat(ctx, "lockchat-think", hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := comp.Message()
+	if m.Content != ollamaThought || m.Reasoning != ollamaReasoning || comp.Usage == nil || comp.Usage.CompletionTokens == 0 {
+		t.Errorf("Chat: content %q, reasoning %q, usage %+v", m.Content, m.Reasoning, comp.Usage)
+	}
+}
