@@ -67,7 +67,7 @@ func (s *session) answer(ctx context.Context, messages []lockchat.Message) (c lo
 		err = endErr
 	}
 	if s.set.verbose {
-		printStats(s.sys.stderr, t, c)
+		printStats(s.sys.stderr, t, c, err)
 	}
 	return c, delivered, err
 }
