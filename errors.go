@@ -162,9 +162,13 @@ type InterruptedError struct {
 	Err error
 }
 
-// Error says how much was delivered and what went wrong.
+// Error says how many chunks of output were delivered and what went wrong.
 func (e *InterruptedError) Error() string {
-	return fmt.Sprintf("lockchat: stream interrupted after %d delivered: %s", e.Delivered, causeText(e.Err))
+	unit := "chunks"
+	if e.Delivered == 1 {
+		unit = "chunk"
+	}
+	return fmt.Sprintf("lockchat: stream interrupted after %d %s of output: %s", e.Delivered, unit, causeText(e.Err))
 }
 
 // Unwrap returns the cause.
@@ -181,6 +185,22 @@ func (e *gaveUpError) Error() string {
 }
 
 func (e *gaveUpError) Unwrap() error { return e.err }
+
+// contextEnded is the context's error ending a call before any output was delivered:
+// errors.Is sees context.Canceled or context.DeadlineExceeded through it.
+type contextEnded struct{ err error }
+
+func (e *contextEnded) Error() string { return "lockchat: " + e.err.Error() }
+func (e *contextEnded) Unwrap() error { return e.err }
+
+// encodeError is a part of the request that cannot be encoded, such as a message.
+type encodeError struct {
+	what string // "message 2"
+	err  error
+}
+
+func (e *encodeError) Error() string { return "lockchat: encoding " + e.what + ": " + causeText(e.err) }
+func (e *encodeError) Unwrap() error { return e.err }
 
 // causeText is the text of an error that another error wraps, without its "lockchat: "
 // prefix: an error's text carries the prefix once, however many layers it has.

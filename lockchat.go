@@ -241,7 +241,7 @@ func (c *Client) run(ctx context.Context, cfg *config, model string, messages []
 	delivered := 0
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			return err
+			return &contextEnded{err}
 		}
 		err := c.attempt(ctx, cfg, payload, h, &delivered) // quotes no credential
 		switch {
@@ -252,7 +252,7 @@ func (c *Client) run(ctx context.Context, cfg *config, model string, messages []
 			if delivered > 0 {
 				return &InterruptedError{Delivered: delivered, Err: err}
 			}
-			return err
+			return &contextEnded{err}
 		case delivered > 0:
 			return &InterruptedError{Delivered: delivered, Err: err}
 		case attempt >= cfg.maxRetries || !retryable(err):
@@ -264,7 +264,7 @@ func (c *Client) run(ctx context.Context, cfg *config, model string, messages []
 		delay := retryDelay(cfg, attempt, err)
 		logRetry(ctx, cfg.logger, attempt+1, err, delay)
 		if err := sleep(ctx, delay); err != nil {
-			return err
+			return &contextEnded{err}
 		}
 	}
 }

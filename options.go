@@ -102,10 +102,13 @@ func (c *config) prepare() (*prepared, error) {
 
 // prepared returns what New or with prepared, or, for a configuration they did not make
 // (the zero Client) or could not prepare, prepares it now, so that the error is the
-// call's own.
+// call's own. The zero Client's error says to use New.
 func (c *config) prepared() (*prepared, error) {
 	if c.prep != nil {
 		return c.prep, nil
+	}
+	if c.maxLineSize == 0 { // only in a configuration New did not make: New's is at least 64
+		return nil, &requestError{text: "the zero Client has no base URL: make a Client with New"}
 	}
 	return c.prepare()
 }

@@ -159,7 +159,7 @@ func appendMessages(b []byte, messages []Message) ([]byte, error) {
 		}
 		var err error
 		if b, err = messages[i].appendJSON(b); err != nil {
-			return nil, fmt.Errorf("lockchat: encoding message %d: %w", i, err)
+			return nil, &encodeError{what: fmt.Sprintf("message %d", i), err: err}
 		}
 	}
 	return append(b, ']'), nil

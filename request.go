@@ -226,7 +226,7 @@ func checkBaseURL(base string) error {
 	}
 	if !strings.Contains(base, "://") {
 		if base == "" {
-			return fail("it is empty (a Client must be made with New)")
+			return fail("it is empty; want an http:// or https:// URL with a host")
 		}
 		return fail("no scheme; want http:// or https://")
 	}

@@ -481,7 +481,7 @@ func TestRedirectPolicyOfTheCallersClient(t *testing.T) {
 
 func TestBadBaseURL(t *testing.T) {
 	for _, tc := range []struct{ name, base, want string }{
-		{"empty", "", "New"},
+		{"empty", "", "it is empty"},
 		{"no scheme", "127.0.0.1:8080/v1", "no scheme"},
 		{"host and port only", "localhost:8080", "no scheme"},
 		{"unsupported scheme", "ftp://example.com/v1", `scheme "ftp"`},

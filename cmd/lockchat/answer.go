@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"sync"
 
@@ -67,7 +68,7 @@ func (s *session) answer(ctx context.Context, messages []lockchat.Message) (c lo
 		err = endErr
 	}
 	if s.set.verbose {
-		printStats(s.sys.stderr, t, c)
+		printStats(s.sys.stderr, t, c, err)
 	}
 	return c, delivered, err
 }
@@ -111,7 +112,8 @@ func untilInterrupt(ctx context.Context, interrupts <-chan os.Signal) (context.C
 
 // errorText is what the command prints for a failed answer: the error, server text
 // stripped of control sequences, with "lockchat:" once. An answer cut short by the
-// -timeout limit says so in those words.
+// -timeout limit says so in those words. When the default server's name does not
+// resolve, it says how to choose another server or try the demo.
 func (s *session) errorText(err error) string {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
@@ -119,7 +121,12 @@ func (s *session) errorText(err error) string {
 	case errors.Is(err, context.Canceled):
 		return "lockchat: interrupted"
 	}
-	return stripAll(err.Error())
+	text := stripAll(err.Error())
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound && s.set.baseURL == lockchat.DefaultBaseURL {
+		text += "; the default server's name does not resolve: give a server with -base-url (or LOCKCHAT_BASE_URL), or try -demo"
+	}
+	return text
 }
 
 // printError writes the error text of err to standard error.

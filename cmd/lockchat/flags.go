@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,18 +58,43 @@ func (l *listFlag) String() string { return "" }
 // Set adds one value.
 func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
+// durationFlag is a duration flag whose error says what to write: a number without a
+// unit ("-timeout 5") gets "use 5s".
+type durationFlag struct{ d *time.Duration }
+
+// String returns the duration; flag.PrintDefaults calls it on the zero durationFlag too.
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return "0s"
+	}
+	return f.d.String()
+}
+
+// Set reads a duration such as 30s or 1h30m.
+func (f durationFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		if _, numErr := strconv.ParseFloat(s, 64); numErr == nil {
+			return fmt.Errorf("a duration needs a unit: use %ss", s)
+		}
+		return errors.New("want a duration such as 30s, 2m or 1h30m")
+	}
+	*f.d = d
+	return nil
+}
+
 // errUsage reports bad usage: parseSettings has already said what was wrong.
 var errUsage = errors.New("lockchat: bad usage")
 
-// parseSettings reads the flags in args and the environment. It writes what is wrong,
-// and the usage for -h, to stderr. It returns flag.ErrHelp for -h, errUsage for bad
-// usage.
-func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (*settings, error) {
+// parseSettings reads the flags in args and the environment. For -h it writes the usage
+// to stdout and returns flag.ErrHelp. For bad usage it writes what is wrong, one line
+// each, and the hint to run -h, to stderr, and returns errUsage.
+func parseSettings(args []string, getenv func(string) string, stdout, stderr io.Writer) (*settings, error) {
 	var s settings
 	var params, headers listFlag
 	fs := flag.NewFlagSet("lockchat", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { usage(fs, stderr) }
+	fs.SetOutput(io.Discard) // the errors and the usage are written below
+	fs.Usage = func() {}
 	fs.StringVar(&s.model, "model", lockchat.ModelGPT35Turbo, "model `name`")
 	// The defaults of -base-url and -api-key are filled in after parsing, so that -h never
 	// shows what the environment holds (a key, or a URL with a password in it).
@@ -80,8 +106,9 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.Var(&params, "param", "extra payload field as `key=value`, the value read as JSON when it parses, else a string (repeatable)")
 	fs.Var(&headers, "header", "extra request header as `\"Name: value\"` (repeatable)")
 	fs.IntVar(&s.retries, "retries", lockchat.DefaultMaxRetries, "retries before the first token")
-	fs.DurationVar(&s.timeout, "timeout", 0, "time limit for each answer, e.g. 30s (0: none)")
-	fs.DurationVar(&s.idleTimeout, "idle-timeout", lockchat.DefaultIdleTimeout, "longest silence from the server before it counts as stalled (0: none)")
+	fs.Var(durationFlag{&s.timeout}, "timeout", "time limit for each answer, a `duration` such as 30s (0: none)")
+	s.idleTimeout = lockchat.DefaultIdleTimeout
+	fs.Var(durationFlag{&s.idleTimeout}, "idle-timeout", "longest `duration` of silence from the server before it counts as stalled (0: none)")
 	fs.BoolVar(&s.json, "json", false, "print every chunk, then the assembled completion, as one JSON object per line")
 	fs.BoolVar(&s.verbose, "verbose", false, "after each answer, print time to first token, total time, speed and usage to standard error")
 	fs.BoolVar(&s.hideReasoning, "hide-reasoning", false, "do not show the model's reasoning")
@@ -89,8 +116,13 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.BoolVar(&s.version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			usage(fs, stdout)
 			return nil, err
 		}
+		// The flag package's error names the flag and quotes a value it cannot read, as
+		// typed: one line, so that it does not scroll away.
+		fmt.Fprintln(stderr, "lockchat:", stripAll(err.Error()))
+		fmt.Fprintln(stderr, "Run lockchat -h for the flags.")
 		return nil, errUsage
 	}
 	fs.Visit(func(f *flag.Flag) {
@@ -141,6 +173,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 // usage writes what -h shows: how the modes are chosen, the flags, the environment
 // and the exit statuses.
 func usage(fs *flag.FlagSet, w io.Writer) {
+	fs.SetOutput(w)
 	fmt.Fprint(w, `usage: lockchat [flags] [prompt...]
 
 With no prompt and standard input a terminal, lockchat starts a chat (/help lists its
@@ -171,14 +204,43 @@ func firstSet(values ...string) string {
 	return ""
 }
 
-// checkBaseURL accepts an http:// or https:// URL with a host. Its error does not quote
-// the URL, which may hold a password.
+// checkBaseURL accepts an http:// or https:// URL with a host. Its error names the URL
+// masked (see maskedBaseURL), and for one without a scheme says what to write.
 func checkBaseURL(base string) error {
 	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("the base URL must be an http:// or https:// URL with a host")
+	switch {
+	case !strings.Contains(base, "://"):
+		m := maskedBaseURL(base)
+		return fmt.Errorf("the base URL %q has no scheme: write http://%s or https://%s", m, m, m)
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return fmt.Errorf("the base URL %q must be an http:// or https:// URL with a host", maskedBaseURL(base))
 	}
 	return nil
+}
+
+// maskedBaseURL is a base URL that may not parse, shown without what may be a
+// credential: the password, or the whole user part when it has no password (a token
+// given as the user), and the whole query. It is stripped of control characters.
+func maskedBaseURL(base string) string {
+	scheme, rest, ok := strings.Cut(base, "://")
+	if !ok {
+		scheme, rest = "", base
+	} else {
+		scheme += "://"
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		user, _, hasPassword := strings.Cut(rest[:at], ":")
+		if !hasPassword || strings.ContainsAny(user, "/?#") {
+			user = "xxxxx"
+		} else {
+			user += ":xxxxx"
+		}
+		rest = user + rest[at:]
+	}
+	if q := strings.IndexAny(rest, "?#"); q >= 0 {
+		rest = rest[:q] + "?xxxxx"
+	}
+	return stripAll(scheme + rest)
 }
 
 // reservedKeys are payload fields that every request sets itself.

@@ -35,14 +35,15 @@ func (o *jsonOutput) chunk(ch lockchat.Chunk) error {
 }
 
 // end prints the assembled completion, in the shape of a chat.completion response. After
-// a failure it is printed only if some chunk was: it is what arrived, and its missing
-// finish_reason says it is incomplete.
+// a failure it is printed only if some chunk was: it is what arrived, and its
+// finish_reason of null, for every choice, says it is incomplete, even where the server
+// had sent one before failing.
 func (o *jsonOutput) end(c lockchat.Completion, err error) error {
 	if err != nil && o.chunks == 0 {
 		return nil
 	}
 	o.buf.Reset()
-	o.encode(completionJSON(c))
+	o.encode(completionJSON(c, err != nil))
 	return o.line()
 }
 
@@ -108,11 +109,16 @@ func chunkJSON(ch lockchat.Chunk) map[string]any {
 	return m
 }
 
-// completionJSON is an assembled completion in the chat.completion shape.
-func completionJSON(c lockchat.Completion) map[string]any {
+// completionJSON is an assembled completion in the chat.completion shape; the
+// finish_reason of every choice is null when failed is true.
+func completionJSON(c lockchat.Completion, failed bool) map[string]any {
 	choices := make([]any, 0, len(c.Choices))
 	for _, ch := range c.Choices {
-		choices = append(choices, map[string]any{"index": ch.Index, "message": ch.Message, "finish_reason": nullIfEmpty(ch.FinishReason)})
+		var finish any
+		if !failed {
+			finish = nullIfEmpty(ch.FinishReason)
+		}
+		choices = append(choices, map[string]any{"index": ch.Index, "message": ch.Message, "finish_reason": finish})
 	}
 	m := map[string]any{"id": c.ID, "object": "chat.completion", "model": c.Model, "choices": choices}
 	if c.Usage != nil {

@@ -101,3 +101,21 @@ func TestChunkJSON(t *testing.T) {
 		t.Fatalf("%s, want %s", b.String(), want)
 	}
 }
+
+// TestJSONFinishReasonNullAfterAFailure checks that the completion line after a failure
+// says finish_reason null, even when the server had sent a finish reason before failing.
+func TestJSONFinishReasonNullAfterAFailure(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Raw: []string{
+		`data: {"id":"x","choices":[{"index":0,"delta":{"role":"assistant","content":"ab"},"finish_reason":"stop"}]}` + "\n\n",
+		`data: {"error":{"message":"boom"}}` + "\n\n",
+	}})
+	defer srv.Close()
+	code, out, errOut := runCLI([]string{"-json", "-retries", "0", "-base-url", srv.URL, "hi"}, "", nil)
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if code != 1 || len(lines) != 2 || !strings.Contains(errOut, "boom") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if want := `{"choices":[{"finish_reason":null,"index":0,"message":{"role":"assistant","content":"ab"}}]`; !strings.HasPrefix(lines[1], want) {
+		t.Fatalf("completion line %s, want it to start with %s", lines[1], want)
+	}
+}

@@ -73,7 +73,7 @@ type system struct {
 
 // run is the whole command. Cancelling ctx ends it with 130, as Ctrl-C does.
 func run(ctx context.Context, args []string, sys *system) int {
-	set, err := parseSettings(args, sys.getenv, sys.stderr)
+	set, err := parseSettings(args, sys.getenv, sys.stdout, sys.stderr)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return 0

@@ -238,7 +238,7 @@ func TestTheKeyIsNeverShown(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := runCLI(tc.args, "", env)
-			if code != tc.code || errOut == "" {
+			if code != tc.code || out+errOut == "" {
 				t.Errorf("exit %d (want %d), stdout %q, stderr %q", code, tc.code, out, errOut)
 			}
 			if strings.Contains(out+errOut, "RECOGNISABLE") {

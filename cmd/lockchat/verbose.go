@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,8 +21,10 @@ type timing struct {
 	start, first, end time.Time // first is zero when no output arrived
 }
 
-// printStats writes what -verbose shows after an answer, like ollama run --verbose.
-func printStats(w io.Writer, t timing, c lockchat.Completion) {
+// printStats writes what -verbose shows after an answer, like ollama run --verbose. err
+// is the answer's failure, nil if it completed: an answer stopped early got no usage
+// because it was stopped, and the usage row says so.
+func printStats(w io.Writer, t timing, c lockchat.Completion, err error) {
 	var b strings.Builder
 	row := func(name, format string, args ...any) {
 		fmt.Fprintf(&b, "%-20s "+format+"\n", append([]any{name}, args...)...)
@@ -41,7 +44,16 @@ func printStats(w io.Writer, t timing, c lockchat.Completion) {
 			row("speed", "%.1f tokens/s", float64(u.CompletionTokens-1)/span.Seconds())
 		}
 	} else {
-		row("usage", "the server sent none")
+		switch {
+		case err == nil:
+			row("usage", "the server sent none")
+		case errors.Is(err, context.Canceled):
+			row("usage", "none: the answer was interrupted")
+		case errors.Is(err, context.DeadlineExceeded):
+			row("usage", "none: the answer was stopped by -timeout")
+		default:
+			row("usage", "none: the answer failed")
+		}
 	}
 	for _, r := range c.Repairs {
 		row("repaired", "%s (%d×)", r.Kind, r.Count)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -73,5 +74,31 @@ func TestRoundDelay(t *testing.T) {
 		if got := roundDelay(d); got != want {
 			t.Errorf("roundDelay(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// TestVerboseAfterAnInterrupt checks that -verbose does not blame the server for the
+// usage an interrupted answer never got.
+func TestVerboseAfterAnInterrupt(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Raw: []string{`data: {"choices":[{"delta":{"content":"first"}}]}` + "\n\n"}, KeepOpen: true})
+	defer srv.Close()
+	c := newCLI(strings.NewReader(""), nil)
+	codes := make(chan int, 1)
+	go func() { codes <- c.run(context.Background(), "-verbose", "-base-url", srv.URL, "hi") }()
+	waitFor(t, c.stdout, "first")
+	c.interrupts <- os.Interrupt
+	code := finish(t, codes)
+	errOut := c.stderr.String()
+	if code != 130 || !strings.Contains(errOut, "usage                none: the answer was interrupted\n") || strings.Contains(errOut, "the server sent none") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestVerboseAfterAFailure(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"a", "b", "c"}, CutAfter: 2})
+	defer srv.Close()
+	code, _, errOut := runCLI([]string{"-verbose", "-retries", "0", "-base-url", srv.URL, "hi"}, "", nil)
+	if code != 1 || !strings.Contains(errOut, "usage                none: the answer failed\n") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }
