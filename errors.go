@@ -66,6 +66,11 @@ type APIError struct {
 	// a password in the URL masked.
 	Method string
 	URL    string
+	// RequestID is the server's id for the request, from the response's headers
+	// (x-request-id, else request-id, apim-request-id, x-amzn-requestid,
+	// fly-request-id, x-vercel-id or cf-ray): the first thing a provider's support asks
+	// for. "" if it sent none.
+	RequestID string
 
 	// retryAfter is the server's Retry-After hint, zero when it gave none.
 	retryAfter time.Duration
@@ -102,6 +107,9 @@ func (e *APIError) Error() string {
 	if e.Param != "" {
 		attrs = append(attrs, "param "+strconv.Quote(e.Param))
 	}
+	if e.RequestID != "" {
+		attrs = append(attrs, "request id "+strconv.Quote(e.RequestID))
+	}
 	if e.ContentType != "" || (e.Message == "" && !e.InStream) {
 		ct := e.ContentType
 		if ct == "" {
@@ -129,7 +137,7 @@ func (e *APIError) Is(target error) bool {
 
 // scrub takes credentials out of the fields the server filled.
 func (e *APIError) scrub(s secrets) {
-	for _, f := range []*string{&e.Message, &e.Type, &e.Code, &e.Param, &e.ContentType, &e.Body, &e.URL} {
+	for _, f := range []*string{&e.Message, &e.Type, &e.Code, &e.Param, &e.ContentType, &e.Body, &e.URL, &e.RequestID} {
 		*f = s.scrub(*f)
 	}
 }

@@ -234,6 +234,20 @@ var errStop = errors.New("lockchat: caller stopped")
 // and feeds every chunk to h. It counts the chunks that carry output (see hasOutput): the
 // unit of InterruptedError.Delivered, the same for every call.
 func (c *Client) run(ctx context.Context, cfg *config, model string, messages []Message, h handler) error {
+	ctx, tr := startTrace(ctx, cfg, CallInfo{Model: model})
+	if tr == nil {
+		return c.runAttempts(ctx, cfg, model, messages, h, nil)
+	}
+	err := c.runAttempts(ctx, cfg, model, messages, func(s *chunkStream) bool {
+		tr.onChunk(s)
+		return h(s)
+	}, tr)
+	tr.onDone(err)
+	return err
+}
+
+// runAttempts is run's retry loop; tr receives its events.
+func (c *Client) runAttempts(ctx context.Context, cfg *config, model string, messages []Message, h handler, tr *tracer) error {
 	payload, err := buildPayload(cfg, model, messages)
 	if err != nil {
 		return err
@@ -243,9 +257,13 @@ func (c *Client) run(ctx context.Context, cfg *config, model string, messages []
 		if err := ctx.Err(); err != nil {
 			return &contextEnded{err}
 		}
-		err := c.attempt(ctx, cfg, payload, h, &delivered) // quotes no credential
+		tr.onAttempt(attempt+1, 0, cfg.baseURL, model)
+		err := c.attempt(ctx, cfg, payload, h, &delivered, tr) // quotes no credential
 		switch {
-		case err == nil || err == errStop:
+		case err == nil:
+			return nil
+		case err == errStop:
+			tr.onStop()
 			return nil
 		case ctx.Err() != nil:
 			err = ctx.Err()
@@ -262,6 +280,7 @@ func (c *Client) run(ctx context.Context, cfg *config, model string, messages []
 			return err
 		}
 		delay := retryDelay(cfg, attempt, err)
+		tr.onRetry(err, delay)
 		logRetry(ctx, cfg.logger, attempt+1, err, delay)
 		if err := sleep(ctx, delay); err != nil {
 			return &contextEnded{err}

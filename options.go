@@ -1,6 +1,7 @@
 package lockchat
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"maps"
@@ -61,6 +62,7 @@ type config struct {
 	noObfuscation bool
 	noStream      bool
 	without       []string // payload fields not sent (WithoutParam)
+	traces        []func(context.Context, CallInfo) (context.Context, *Trace)
 	maxCompletion int
 
 	prep *prepared // what every request shares, worked out once; nil if it failed

@@ -21,7 +21,7 @@ import (
 
 // attempt sends the request once and decodes the answer. Every error it returns names
 // the request if the server answered, and quotes no credential of the call.
-func (c *Client) attempt(ctx context.Context, cfg *config, payload []byte, h handler, delivered *int) (err error) {
+func (c *Client) attempt(ctx context.Context, cfg *config, payload []byte, h handler, delivered *int, tr *tracer) (err error) {
 	prep, err := cfg.prepared()
 	if err != nil {
 		return err
@@ -45,6 +45,7 @@ func (c *Client) attempt(ctx context.Context, cfg *config, payload []byte, h han
 		return err
 	}
 	answered := req // the request the response answers, after any redirect
+	var answer http.Header
 	defer func() {
 		if err == nil || err == errStop {
 			return
@@ -52,6 +53,9 @@ func (c *Client) attempt(ctx context.Context, cfg *config, payload []byte, h han
 		var apiErr *APIError
 		if errors.As(err, &apiErr) && apiErr.URL == "" {
 			apiErr.Method, apiErr.URL = answered.Method, answered.URL.Redacted()
+		}
+		if apiErr != nil && apiErr.RequestID == "" && answer != nil {
+			apiErr.RequestID = requestID(answer)
 		}
 		callSecrets(cfg).scrubError(err)
 	}()
@@ -73,6 +77,8 @@ func (c *Client) attempt(ctx context.Context, cfg *config, payload []byte, h han
 	if resp.Request != nil {
 		answered = resp.Request
 	}
+	answer = resp.Header
+	tr.onResponse(resp)
 	var body io.Reader = resp.Body
 	if idle != nil {
 		body = idle.reader(resp.Body)

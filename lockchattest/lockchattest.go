@@ -203,6 +203,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	reply := s.replies[min(s.next, len(s.replies)-1)]
 	s.next++
 	s.mu.Unlock()
+	w.Header().Set("X-Request-Id", fmt.Sprintf("req-%d", n))
 
 	if n <= reply.ModelNotFound {
 		notFound := ErrorBody{

@@ -172,7 +172,7 @@ func TestChatFailedAnswer(t *testing.T) {
 	)
 	defer srv.Close()
 	out, errOut := runChat(t, "one\n/retry\ntwo\n", "-base-url", srv.URL)
-	if out != "yes\nyes\n" || !strings.Contains(errOut, "lockchat: HTTP 400 Bad Request from POST "+srv.URL+"/chat/completions: no\n") {
+	if out != "yes\nyes\n" || !strings.Contains(errOut, "lockchat: HTTP 400 Bad Request from POST "+srv.URL+"/chat/completions: no (request id \"req-1\")\n") {
 		t.Fatalf("stdout %q, stderr %q", out, errOut)
 	}
 	var got []string

@@ -58,7 +58,7 @@ func TestRetriesAreAnnounced(t *testing.T) {
 	if code != 0 || out != "ok\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	if !strings.HasPrefix(errOut, "lockchat: attempt 1 failed, retrying in ") || !strings.HasSuffix(errOut, ": HTTP 503 Service Unavailable from POST "+srv.URL+"/chat/completions: overloaded\n") ||
+	if !strings.HasPrefix(errOut, "lockchat: attempt 1 failed, retrying in ") || !strings.HasSuffix(errOut, ": HTTP 503 Service Unavailable from POST "+srv.URL+"/chat/completions: overloaded (request id \"req-1\")\n") ||
 		strings.Count(errOut, "\n") != 1 {
 		t.Fatalf("stderr %q", errOut)
 	}
