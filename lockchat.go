@@ -234,7 +234,7 @@ var errStop = errors.New("lockchat: caller stopped")
 // and feeds every chunk to h. It counts the chunks that carry output (see hasOutput): the
 // unit of InterruptedError.Delivered, the same for every call.
 func (c *Client) run(ctx context.Context, cfg *config, model string, messages []Message, h handler) error {
-	ctx, tr := startTrace(ctx, cfg, CallInfo{Model: model})
+	ctx, tr := startTrace(ctx, cfg, CallInfo{Model: model, Messages: messages})
 	if tr == nil {
 		return c.runAttempts(ctx, cfg, model, messages, h, nil)
 	}

@@ -23,6 +23,9 @@ type Trace struct {
 type CallInfo struct {
 	// Model is the model the call asks for.
 	Model string
+	// Messages is the conversation sent, the caller's own slice: read it, do not change
+	// it, and keep in mind that it may hold what users said.
+	Messages []Message
 }
 
 // AttemptInfo describes one HTTP request of a call, as it is sent.
