@@ -44,8 +44,15 @@ func (s *session) answer(ctx context.Context, messages []lockchat.Message) (c lo
 		out = &jsonOutput{w: s.sys.stdout}
 	}
 	var acc lockchat.Accumulator
+	var done lockchat.DoneInfo // the call's end, as its trace saw it (-verbose)
+	var opts []lockchat.Option
+	if s.set.verbose {
+		opts = append(opts, lockchat.WithTrace(func(ctx context.Context, _ lockchat.CallInfo) (context.Context, *lockchat.Trace) {
+			return ctx, &lockchat.Trace{Done: func(d lockchat.DoneInfo) { done = d }}
+		}))
+	}
 	t := timing{start: s.sys.now()}
-	for chunk, streamErr := range s.client.StreamChunks(ctx, s.model, messages) {
+	for chunk, streamErr := range s.client.StreamChunks(ctx, s.model, messages, opts...) {
 		if streamErr != nil {
 			err = streamErr
 			break
@@ -68,7 +75,7 @@ func (s *session) answer(ctx context.Context, messages []lockchat.Message) (c lo
 		err = endErr
 	}
 	if s.set.verbose {
-		printStats(s.sys.stderr, t, c, err)
+		printStats(s.sys.stderr, t, c, done, err)
 	}
 	return c, delivered, err
 }

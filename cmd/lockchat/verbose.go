@@ -21,13 +21,21 @@ type timing struct {
 	start, first, end time.Time // first is zero when no output arrived
 }
 
-// printStats writes what -verbose shows after an answer, like ollama run --verbose. err
-// is the answer's failure, nil if it completed: an answer stopped early got no usage
-// because it was stopped, and the usage row says so.
-func printStats(w io.Writer, t timing, c lockchat.Completion, err error) {
+// printStats writes what -verbose shows after an answer, like ollama run --verbose: the
+// server's request id and the number of attempts when there were several (from the
+// call's trace, d), the timing, the usage and the repairs. err is the answer's failure,
+// nil if it completed: an answer stopped early got no usage because it was stopped, and
+// the usage row says so.
+func printStats(w io.Writer, t timing, c lockchat.Completion, d lockchat.DoneInfo, err error) {
 	var b strings.Builder
 	row := func(name, format string, args ...any) {
 		fmt.Fprintf(&b, "%-20s "+format+"\n", append([]any{name}, args...)...)
+	}
+	if d.RequestID != "" {
+		row("request id", "%s", stripAll(d.RequestID))
+	}
+	if d.Attempts > 1 {
+		row("attempts", "%d", d.Attempts)
 	}
 	if !t.first.IsZero() {
 		row("time to first token", "%s", seconds(t.first.Sub(t.start)))

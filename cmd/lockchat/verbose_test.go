@@ -23,6 +23,7 @@ func TestVerbose(t *testing.T) {
 	c.sys.now = func() time.Time { tick = tick.Add(time.Second); return tick }
 	code := c.run(context.Background(), "-verbose", "-base-url", srv.URL, "hi")
 	want := "reasoning: r\n" +
+		"request id           req-1\n" +
 		"time to first token  1.000s\n" +
 		"total time           2.000s\n" +
 		"prompt tokens        10 (4 cached)\n" +
@@ -100,5 +101,20 @@ func TestVerboseAfterAFailure(t *testing.T) {
 	code, _, errOut := runCLI([]string{"-verbose", "-retries", "0", "-base-url", srv.URL, "hi"}, "", nil)
 	if code != 1 || !strings.Contains(errOut, "usage                none: the answer failed\n") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestVerboseShowsAttempts checks that -verbose names the request id of the response
+// that answered and counts the attempts a retry took.
+func TestVerboseShowsAttempts(t *testing.T) {
+	srv := lockchattest.NewServer(
+		lockchattest.Reply{Status: 503, Error: lockchattest.ErrorBody{Message: "busy"}},
+		lockchattest.Reply{Tokens: []string{"ok"}},
+	)
+	defer srv.Close()
+	code, out, errOut := runCLI([]string{"-verbose", "-base-url", srv.URL, "hi"}, "", nil)
+	if code != 0 || out != "ok\n" || !strings.Contains(errOut, "request id           req-2\nattempts             2\n") ||
+		!strings.Contains(errOut, "attempt 1 failed, retrying in") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
