@@ -7,7 +7,6 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -61,6 +60,7 @@ type config struct {
 	usage         bool
 	noObfuscation bool
 	noStream      bool
+	insecureHTTP  bool     // credentials may go over plain http to any host
 	without       []string // payload fields not sent (WithoutParam)
 	traces        []func(context.Context, CallInfo) (context.Context, *Trace)
 	maxCompletion int
@@ -90,7 +90,10 @@ func (c *config) prepare() (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &prepared{endpoint: strings.TrimRight(c.baseURL, "/") + "/chat/completions", client: client(c), header: h}
+	if err := checkCleartext(c, h); err != nil {
+		return nil, err
+	}
+	p := &prepared{endpoint: endpoint(c.baseURL, "chat/completions"), client: client(c), header: h}
 	switch t := p.client.Transport.(type) {
 	case nil:
 		p.poolWaits = http.DefaultTransport.(*http.Transport).MaxConnsPerHost > 0
@@ -158,6 +161,13 @@ func WithBaseURL(base string) Option { return func(c *config) { c.baseURL = base
 // another host or down to plain http, fails a redirect that would turn the POST into a
 // GET (ErrRedirect), and then applies the client's own CheckRedirect.
 func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
+
+// WithInsecureHTTP lets a call send its credentials (the API key, a credential header, a
+// password or credential in the base URL) over plain http:// to a host that is not this
+// machine, where anyone on the way can read them. Without it such a call fails with
+// ErrInvalidRequest before anything is sent; loopback hosts (localhost, 127.0.0.0/8,
+// ::1) never need it, and nor does a call that sends no credential.
+func WithInsecureHTTP() Option { return func(c *config) { c.insecureHTTP = true } }
 
 // WithUserAgent sets the User-Agent header. The default is DefaultUserAgent.
 func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = ua } }

@@ -29,8 +29,11 @@ func callSecrets(cfg *config) secrets {
 		s = s.add(password)
 		s = s.add(base64.StdEncoding.EncodeToString([]byte(user + ":" + password))) // as Basic auth
 	}
+	for _, v := range queryCredentials(cfg.baseURL) {
+		s = s.add(v)
+	}
 	for name, values := range cfg.header {
-		if !isCredentialHeader(name) {
+		if !isCredentialName(name) {
 			continue
 		}
 		for _, v := range values {
@@ -133,26 +136,28 @@ func (s secrets) scrubError(err error) {
 	}
 }
 
-// credentialWords mark a header name as carrying a credential: Authorization, Cookie,
-// Api-Key (Azure), X-Api-Key (Anthropic), X-Goog-Api-Key, Ocp-Apim-Subscription-Key,
-// X-Auth-Token and the like.
+// credentialWords mark a header or query parameter name as carrying a credential:
+// Authorization, Cookie, Api-Key (Azure), X-Api-Key (Anthropic), X-Goog-Api-Key,
+// Ocp-Apim-Subscription-Key, X-Auth-Token, and ?key= (Gemini), ?api-key=, ?token=,
+// ?access_token=, ?sig= (Azure SAS) and the like.
 var credentialWords = []string{"auth", "key", "token", "secret", "password", "passwd", "cookie", "credential", "session", "signature"}
 
-// isCredentialHeader reports whether a header of that name carries a credential.
-func isCredentialHeader(name string) bool {
+// isCredentialName reports whether a header or query parameter of that name carries a
+// credential. The short query name "sig" (a signature) is one too.
+func isCredentialName(name string) bool {
 	name = strings.ToLower(name)
 	for _, w := range credentialWords {
 		if strings.Contains(name, w) {
 			return true
 		}
 	}
-	return false
+	return name == "sig"
 }
 
 // dropCredentials deletes the headers that carry credentials.
 func dropCredentials(h http.Header) {
 	for name := range h {
-		if isCredentialHeader(name) {
+		if isCredentialName(name) {
 			delete(h, name)
 		}
 	}
@@ -184,15 +189,73 @@ func urlPassword(raw string) (user, password string, ok bool) {
 	return strings.Cut(rest[:at], ":")
 }
 
-// maskURL returns raw with the password of its userinfo replaced by "xxxxx", as
-// url.URL.Redacted does, even when raw does not parse.
+// RedactURL returns raw as lockchat shows a URL in errors, log records and traces: the
+// password of its userinfo and the values of query parameters whose names say they
+// carry a credential (key, api-key, token, sig, …) replaced by "xxxxx", even when raw
+// does not parse.
+func RedactURL(raw string) string { return maskURL(raw) }
+
+// maskURL is RedactURL.
 func maskURL(raw string) string {
 	if u, err := url.Parse(raw); err == nil {
+		u.RawQuery = maskQuery(u.RawQuery)
 		return u.Redacted()
 	}
-	user, password, ok := urlPassword(raw)
-	if !ok || password == "" {
-		return raw
+	if user, password, ok := urlPassword(raw); ok && password != "" {
+		raw = strings.Replace(raw, user+":"+password+"@", user+":xxxxx@", 1)
 	}
-	return strings.Replace(raw, user+":"+password+"@", user+":xxxxx@", 1)
+	if head, query, ok := strings.Cut(raw, "?"); ok {
+		query, fragment, hasFragment := strings.Cut(query, "#")
+		raw = head + "?" + maskQuery(query)
+		if hasFragment {
+			raw += "#" + fragment
+		}
+	}
+	return raw
+}
+
+// maskQuery returns a raw query with the values of credential parameters replaced by
+// "xxxxx", everything else as it was.
+func maskQuery(rawQuery string) string {
+	if rawQuery == "" {
+		return ""
+	}
+	parts := strings.Split(rawQuery, "&")
+	for i, p := range parts {
+		name, value, ok := strings.Cut(p, "=")
+		if ok && value != "" && isCredentialName(queryName(name)) {
+			parts[i] = name + "=xxxxx"
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+// queryName returns a query parameter's name unescaped, or as written if it does not
+// unescape.
+func queryName(name string) string {
+	if n, err := url.QueryUnescape(name); err == nil {
+		return n
+	}
+	return name
+}
+
+// queryCredentials returns the values of the credential parameters of a URL's query.
+func queryCredentials(raw string) []string {
+	_, query, ok := strings.Cut(raw, "?")
+	if !ok {
+		return nil
+	}
+	query, _, _ = strings.Cut(query, "#")
+	var values []string
+	for _, p := range strings.Split(query, "&") {
+		name, value, ok := strings.Cut(p, "=")
+		if !ok || value == "" || !isCredentialName(queryName(name)) {
+			continue
+		}
+		values = append(values, value) // as written, which is how a server may quote it
+		if v, err := url.QueryUnescape(value); err == nil && v != value {
+			values = append(values, v)
+		}
+	}
+	return values
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -52,7 +53,7 @@ func (c *Client) attempt(ctx context.Context, cfg *config, payload []byte, h han
 		}
 		var apiErr *APIError
 		if errors.As(err, &apiErr) && apiErr.URL == "" {
-			apiErr.Method, apiErr.URL = answered.Method, answered.URL.Redacted()
+			apiErr.Method, apiErr.URL = answered.Method, maskURL(answered.URL.String())
 		}
 		if apiErr != nil && apiErr.RequestID == "" && answer != nil {
 			apiErr.RequestID = requestID(answer)
@@ -260,6 +261,61 @@ func checkBaseURL(base string) error {
 	return nil
 }
 
+// checkCleartext fails with ErrInvalidRequest when cfg would send a credential over
+// plain http to a host that is not loopback without WithInsecureHTTP; header is the
+// request's.
+func checkCleartext(cfg *config, header http.Header) error {
+	u, err := url.Parse(cfg.baseURL)
+	if err != nil || u.Scheme != "http" || cfg.insecureHTTP || isLoopback(u.Hostname()) {
+		return nil
+	}
+	what := ""
+	switch {
+	case cfg.apiKey != "":
+		what = "the API key"
+	case u.User != nil:
+		what = "the base URL's user and password"
+	case len(queryCredentials(cfg.baseURL)) > 0:
+		what = "the credential in the base URL's query"
+	default:
+		for name := range header {
+			if isCredentialName(name) {
+				what = "the " + name + " header"
+				break
+			}
+		}
+	}
+	if what == "" {
+		return nil
+	}
+	return &requestError{text: fmt.Sprintf("refusing to send %s over plain http:// to %s, where anyone on the way can read it: use an https:// base URL, or WithInsecureHTTP() to send it anyway", what, u.Hostname())}
+}
+
+// isLoopback reports whether host names this machine: localhost (and its subdomains)
+// or a loopback address.
+func isLoopback(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// endpoint returns the URL of path under a checked base URL: the path joined to the
+// base's, with or without a trailing slash on base, before the base's query, which is
+// kept (Azure's deployments take ?api-version=…).
+func endpoint(base, path string) string {
+	head, query, hasQuery := strings.Cut(base, "?")
+	head, _, _ = strings.Cut(head, "#")
+	u := strings.TrimRight(head, "/") + "/" + path
+	if hasQuery {
+		query, _, _ = strings.Cut(query, "#")
+		u += "?" + query
+	}
+	return u
+}
+
 // quotedPart is a quoted piece of input in an error's text, and the space before it.
 var quotedPart = regexp.MustCompile(` ?"(?:[^"\\]|\\.)*"`)
 
@@ -285,7 +341,7 @@ const maxRedirects = 10
 // checkRedirect is the redirect policy. A redirect that would turn the POST into a GET
 // (a 301, 302 or 303) fails with ErrRedirect: the server would answer a request without
 // its body, and the caller should use the new address. Credentials — Authorization and
-// every header isCredentialHeader names — go only to the host they were meant for, and
+// every header isCredentialName names — go only to the host they were meant for, and
 // never from https down to plain http, even on the same host. Then the caller's own
 // policy, if any, has its say.
 func checkRedirect(req *http.Request, via []*http.Request, callers func(*http.Request, []*http.Request) error) error {
@@ -295,7 +351,7 @@ func checkRedirect(req *http.Request, via []*http.Request, callers func(*http.Re
 		if req.Response != nil {
 			status = req.Response.StatusCode
 		}
-		return &redirectError{method: first.Method, from: via[len(via)-1].URL.Redacted(), to: req.URL.Redacted(),
+		return &redirectError{method: first.Method, from: maskURL(via[len(via)-1].URL.String()), to: maskURL(req.URL.String()),
 			status: status, reason: reason, err: err}
 	}
 	if req.Method != first.Method {

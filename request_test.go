@@ -649,3 +649,135 @@ func TestAPIErrorFromHTMLPage(t *testing.T) {
 		t.Fatalf("error %q: want the status, the content type and a bounded excerpt", err)
 	}
 }
+
+// answeringTransport answers every request itself with a short stream, recording it, so
+// that a test can see what would have gone to a remote host without any network.
+type answeringTransport struct {
+	mu   sync.Mutex
+	reqs []*http.Request
+}
+
+func (rt *answeringTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	rt.mu.Lock()
+	rt.reqs = append(rt.reqs, req)
+	rt.mu.Unlock()
+	body := "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ok\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n"
+	return &http.Response{
+		StatusCode: 200, Header: http.Header{"Content-Type": {"text/event-stream"}},
+		Body: io.NopCloser(strings.NewReader(body)), Request: req,
+	}, nil
+}
+
+func (rt *answeringTransport) sent() int {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return len(rt.reqs)
+}
+
+func TestNoCredentialInClearByDefault(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		opts   []lockchat.Option
+		refuse string // what the error says is refused; "" when the call goes
+	}{
+		{"a key to the default host", []lockchat.Option{lockchat.WithAPIKey("sk-secret")}, "the API key"},
+		{"a key to an http host", []lockchat.Option{lockchat.WithBaseURL("http://api.example.com/v1"), lockchat.WithAPIKey("sk-secret")}, "the API key"},
+		{"a credential header", []lockchat.Option{lockchat.WithBaseURL("http://api.example.com/v1"), lockchat.WithHeader("X-Api-Key", "sk-secret")}, "X-Api-Key header"},
+		{"a password in the URL", []lockchat.Option{lockchat.WithBaseURL("http://user:sk-secret@api.example.com/v1")}, "user and password"},
+		{"a key in the query", []lockchat.Option{lockchat.WithBaseURL("http://api.example.com/v1?key=sk-secret")}, "query"},
+		{"opted in", []lockchat.Option{lockchat.WithAPIKey("sk-secret"), lockchat.WithInsecureHTTP()}, ""},
+		{"over https", []lockchat.Option{lockchat.WithBaseURL("https://api.example.com/v1"), lockchat.WithAPIKey("sk-secret")}, ""},
+		{"to loopback", []lockchat.Option{lockchat.WithBaseURL("http://127.0.0.1:9/v1"), lockchat.WithAPIKey("sk-secret")}, ""},
+		{"to localhost", []lockchat.Option{lockchat.WithBaseURL("http://localhost:9/v1"), lockchat.WithAPIKey("sk-secret")}, ""},
+		{"to ::1", []lockchat.Option{lockchat.WithBaseURL("http://[::1]:9/v1"), lockchat.WithAPIKey("sk-secret")}, ""},
+		{"no credential", []lockchat.Option{lockchat.WithHeader("X-Trace", "1")}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rt := &answeringTransport{}
+			opts := append([]lockchat.Option{lockchat.WithHTTPClient(&http.Client{Transport: rt})}, tc.opts...)
+			text, err := lockchat.New(opts...).Complete(context.Background(), "m", hello)
+			if tc.refuse == "" {
+				if err != nil || text != "ok" || rt.sent() != 1 {
+					t.Fatalf("Complete = %q, %v, %d requests; want the call to go", text, err, rt.sent())
+				}
+				return
+			}
+			if !errors.Is(err, lockchat.ErrInvalidRequest) || rt.sent() != 0 {
+				t.Fatalf("err = %v, %d requests; want ErrInvalidRequest and nothing sent", err, rt.sent())
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tc.refuse) || !strings.Contains(msg, "WithInsecureHTTP()") || !strings.Contains(msg, "https://") || strings.Contains(msg, "sk-secret") {
+				t.Errorf("error %q should name %q and both ways out, and quote no secret", msg, tc.refuse)
+			}
+		})
+	}
+	// A per-call option can opt in, and an opted-in client's call can still be refused
+	// when it goes elsewhere: the check is the call's.
+	rt := &answeringTransport{}
+	c := lockchat.New(lockchat.WithHTTPClient(&http.Client{Transport: rt}), lockchat.WithAPIKey("sk-secret"))
+	if _, err := c.Complete(context.Background(), "m", hello, lockchat.WithInsecureHTTP()); err != nil || rt.sent() != 1 {
+		t.Fatalf("per-call opt-in: %v, %d requests", err, rt.sent())
+	}
+}
+
+func TestCredentialQueryValuesMasked(t *testing.T) {
+	var gotQuery string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotQuery = r.URL.RawQuery
+		w.WriteHeader(http.StatusBadRequest)
+		// A server that quotes the request back, key included.
+		fmt.Fprintf(w, `{"error":{"message":"bad request to %s"}}`, r.URL.String())
+	}))
+	defer srv.Close()
+	base := srv.URL + "/openai/deployments/gpt?api-version=2024-10-21&api-key=sk-secret%2Fx&Token=t0ken"
+	_, err := lockchat.New(lockchat.WithBaseURL(base)).Complete(context.Background(), "m", hello)
+	var ae *lockchat.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("err = %v", err)
+	}
+	if want := srv.URL + "/openai/deployments/gpt/chat/completions?api-version=2024-10-21&api-key=xxxxx&Token=xxxxx"; ae.URL != want {
+		t.Errorf("APIError.URL = %q, want %q", ae.URL, want)
+	}
+	for _, secret := range []string{"sk-secret", "t0ken"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error %q quotes %q", err, secret)
+		}
+	}
+	if gotQuery != "api-version=2024-10-21&api-key=sk-secret%2Fx&Token=t0ken" {
+		t.Errorf("the server got query %q, want the base URL's", gotQuery)
+	}
+	for raw, want := range map[string]string{
+		"https://h/v1?key=abc":                   "https://h/v1?key=xxxxx",
+		"https://u:pw@h/v1?access_token=abc&x=1": "https://u:xxxxx@h/v1?access_token=xxxxx&x=1",
+		"https://h/v1?sig=abc&sv=2024&keys=":     "https://h/v1?sig=xxxxx&sv=2024&keys=",
+		"https://h/v1?monkey=banana":             "https://h/v1?monkey=xxxxx", // "key" inside a name counts: masking more is safe
+		"http://h:bad/v1?api_key=abc#frag":       "http://h:bad/v1?api_key=xxxxx#frag",
+		"https://h/v1":                           "https://h/v1",
+	} {
+		if got := lockchat.RedactURL(raw); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}
+
+func TestBaseURLWithQuery(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.URL.Path+"?"+r.URL.RawQuery)
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ok\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+	}))
+	defer srv.Close()
+	for _, base := range []string{
+		srv.URL + "/openai/deployments/gpt-4o?api-version=2024-10-21",
+		srv.URL + "/openai/deployments/gpt-4o/?api-version=2024-10-21",
+	} {
+		if _, err := lockchat.New(lockchat.WithBaseURL(base)).Complete(context.Background(), "m", hello); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
+	if len(got) != 2 || got[0] != want || got[1] != want {
+		t.Errorf("requests went to %q, want %q twice", got, want)
+	}
+}

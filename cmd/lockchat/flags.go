@@ -22,6 +22,7 @@ type settings struct {
 	model         string
 	baseURL       string
 	apiKey        string
+	insecureHTTP  bool // -insecure-http: credentials may go over plain http to any host
 	system        string
 	temperature   float64
 	retries       int
@@ -99,7 +100,8 @@ func parseSettings(args []string, getenv func(string) string, stdout, stderr io.
 	// The defaults of -base-url and -api-key are filled in after parsing, so that -h never
 	// shows what the environment holds (a key, or a URL with a password in it).
 	fs.StringVar(&s.baseURL, "base-url", "", "API base `URL` (default $LOCKCHAT_BASE_URL, $OPENAI_BASE_URL, "+lockchat.DefaultBaseURL+")")
-	fs.StringVar(&s.apiKey, "api-key", "", "API `key` sent as a bearer token (default $LOCKCHAT_API_KEY, $OPENAI_API_KEY)")
+	fs.StringVar(&s.apiKey, "api-key", "", "API `key` sent as a bearer token (default $LOCKCHAT_API_KEY, or $OPENAI_API_KEY with a base URL that is not the default)")
+	fs.BoolVar(&s.insecureHTTP, "insecure-http", false, "allow sending the API key or a credential header over plain http:// to a host that is not this machine")
 	fs.StringVar(&s.system, "system", "", "system `message` sent before the conversation")
 	fs.Float64Var(&s.temperature, "temperature", lockchat.DefaultTemperature, "sampling temperature")
 	fs.IntVar(&s.maxTokens, "max-tokens", 0, "longest answer in tokens, sent as max_tokens (0: not sent)")
@@ -131,8 +133,15 @@ func parseSettings(args []string, getenv func(string) string, stdout, stderr io.
 		}
 	})
 	s.prompt = strings.Join(fs.Args(), " ")
-	s.baseURL = firstSet(s.baseURL, getenv("LOCKCHAT_BASE_URL"), getenv("OPENAI_BASE_URL"), lockchat.DefaultBaseURL)
-	s.apiKey = firstSet(s.apiKey, getenv("LOCKCHAT_API_KEY"), getenv("OPENAI_API_KEY"))
+	s.baseURL = firstSet(s.baseURL, getenv("LOCKCHAT_BASE_URL"), getenv("OPENAI_BASE_URL"))
+	// OPENAI_API_KEY is set on many machines for OpenAI itself: it is sent only to a
+	// server the user chose, never to the Lockchat default.
+	openAIKey := ""
+	if s.baseURL != "" {
+		openAIKey = getenv("OPENAI_API_KEY")
+	}
+	s.baseURL = firstSet(s.baseURL, lockchat.DefaultBaseURL)
+	s.apiKey = firstSet(s.apiKey, getenv("LOCKCHAT_API_KEY"), openAIKey)
 
 	var problems []string
 	if s.retries < 0 || s.timeout < 0 || s.idleTimeout < 0 || s.maxTokens < 0 {
@@ -187,7 +196,8 @@ Flags:
 	fmt.Fprint(w, `
 Environment:
   LOCKCHAT_BASE_URL, then OPENAI_BASE_URL   the API base URL when -base-url is not given
-  LOCKCHAT_API_KEY, then OPENAI_API_KEY     the API key when -api-key is not given
+  LOCKCHAT_API_KEY, then OPENAI_API_KEY     the API key when -api-key is not given (OPENAI_API_KEY
+                                            only with -base-url, LOCKCHAT_BASE_URL or OPENAI_BASE_URL)
   NO_COLOR                                  show reasoning with a label, not dimmed
 
 Exit status: 0 done, 1 error, 2 bad usage, 130 interrupted (Ctrl-C).
@@ -297,22 +307,38 @@ func isToken(s string) bool {
 	return true
 }
 
-// plainHTTPWarning returns a warning when a credential would cross the network
-// unencrypted: a key, or an authorization header, sent over http:// to a host that is
-// not this machine. It returns "" otherwise.
-func plainHTTPWarning(s *settings) string {
+// plainHTTPProblem says what is wrong when a credential would cross the network
+// unencrypted — a key, or a credential header, sent over http:// to a host that is not
+// this machine: an error without -insecure-http, a warning with it. Both are "" when
+// nothing would.
+func plainHTTPProblem(s *settings) (refusal, warning string) {
 	credential := s.apiKey != ""
 	for _, h := range s.headers {
-		switch strings.ToLower(h.name) {
-		case "authorization", "proxy-authorization", "api-key", "x-api-key":
+		if isCredentialHeaderName(h.name) {
 			credential = true
 		}
 	}
 	u, err := url.Parse(s.baseURL)
 	if !credential || err != nil || u.Scheme != "http" || isLoopback(u.Hostname()) {
-		return ""
+		return "", ""
 	}
-	return fmt.Sprintf("lockchat: warning: the API key goes unencrypted over plain http:// to %s; use an https:// base URL", stripAll(u.Host))
+	host := stripAll(u.Host)
+	if !s.insecureHTTP {
+		return fmt.Sprintf("lockchat: refusing to send the API key over plain http:// to %s, where anyone on the way can read it: use an https:// base URL, or -insecure-http to send it anyway", host), ""
+	}
+	return "", fmt.Sprintf("lockchat: warning: the API key goes unencrypted over plain http:// to %s (-insecure-http)", host)
+}
+
+// isCredentialHeaderName reports whether a header of that name carries a credential, by
+// the words the library looks for (Authorization, Api-Key, X-Api-Key, …-Token, Cookie).
+func isCredentialHeaderName(name string) bool {
+	name = strings.ToLower(name)
+	for _, w := range []string{"auth", "key", "token", "secret", "password", "passwd", "cookie", "credential", "session", "signature"} {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // isLoopback reports whether host names this machine.
@@ -343,6 +369,9 @@ func (s *settings) clientOptions(logger lockchat.Option) []lockchat.Option {
 		lockchat.WithMaxRetries(s.retries),
 		lockchat.WithIdleTimeout(s.idleTimeout),
 		logger,
+	}
+	if s.insecureHTTP {
+		opts = append(opts, lockchat.WithInsecureHTTP())
 	}
 	if s.verbose {
 		opts = append(opts, lockchat.WithUsage())

@@ -93,8 +93,13 @@ func run(ctx context.Context, args []string, sys *system) int {
 			set.verbose = true // the tour shows the statistics too
 		}
 	}
-	if w := plainHTTPWarning(set); w != "" {
-		fmt.Fprintln(sys.stderr, w)
+	refusal, warning := plainHTTPProblem(set)
+	if refusal != "" {
+		fmt.Fprintln(sys.stderr, refusal)
+		return 2
+	}
+	if warning != "" {
+		fmt.Fprintln(sys.stderr, warning)
 	}
 	term := sys.getenv("TERM")
 	s := &session{

@@ -248,35 +248,86 @@ func TestTheKeyIsNeverShown(t *testing.T) {
 	}
 }
 
-func TestPlainHTTPWarning(t *testing.T) {
+func TestPlainHTTPCredentials(t *testing.T) {
 	cases := []struct {
-		base    string
-		key     string
-		headers []header
-		warn    bool
+		base     string
+		key      string
+		headers  []header
+		insecure bool
+		refuse   bool
+		warn     bool
 	}{
-		{lockchat.DefaultBaseURL, "sk-x", nil, true},
-		{"http://api.example.com/v1", "", []header{{"Authorization", "Bearer sk-x"}}, true},
-		{"http://api.example.com/v1", "", []header{{"X-Trace", "1"}}, false},
-		{lockchat.DefaultBaseURL, "", nil, false},
-		{"https://api.example.com/v1", "sk-x", nil, false},
-		{"http://127.0.0.1:8080/v1", "sk-x", nil, false},
-		{"http://[::1]:8080/v1", "sk-x", nil, false},
-		{"http://localhost:11434/v1", "sk-x", nil, false},
+		{base: lockchat.DefaultBaseURL, key: "sk-x", refuse: true},
+		{base: lockchat.DefaultBaseURL, key: "sk-x", insecure: true, warn: true},
+		{base: "http://api.example.com/v1", headers: []header{{"Authorization", "Bearer sk-x"}}, refuse: true},
+		{base: "http://api.example.com/v1", headers: []header{{"X-Goog-Api-Key", "sk-x"}}, refuse: true},
+		{base: "http://api.example.com/v1", headers: []header{{"X-Trace", "1"}}},
+		{base: lockchat.DefaultBaseURL},
+		{base: "https://api.example.com/v1", key: "sk-x"},
+		{base: "http://127.0.0.1:8080/v1", key: "sk-x"},
+		{base: "http://[::1]:8080/v1", key: "sk-x"},
+		{base: "http://localhost:11434/v1", key: "sk-x"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.base, func(t *testing.T) {
-			w := plainHTTPWarning(&settings{baseURL: tc.base, apiKey: tc.key, headers: tc.headers})
-			if (w != "") != tc.warn || strings.Contains(w, "sk-x") {
-				t.Fatalf("warning %q, want one: %v", w, tc.warn)
+			refusal, warning := plainHTTPProblem(&settings{baseURL: tc.base, apiKey: tc.key, headers: tc.headers, insecureHTTP: tc.insecure})
+			if (refusal != "") != tc.refuse || (warning != "") != tc.warn || strings.Contains(refusal+warning, "sk-x") {
+				t.Fatalf("refusal %q, warning %q; want %v, %v", refusal, warning, tc.refuse, tc.warn)
+			}
+			if tc.refuse && !strings.Contains(refusal, "-insecure-http") {
+				t.Errorf("the refusal %q does not say how to opt in", refusal)
 			}
 		})
 	}
-	// Through run: a loopback server with a key gets no warning.
+
+	// Through run: a key for a plain-http host stops the command before anything is sent.
+	code, out, errOut := runCLI([]string{"hi"}, "", map[string]string{"LOCKCHAT_API_KEY": "sk-secret"})
+	if code != 2 || out != "" || !strings.Contains(errOut, "refusing to send the API key over plain http:// to supertest.lockchat.app") ||
+		strings.Contains(errOut, "sk-secret") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// A loopback server with a key gets no warning.
 	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"ok"}})
 	defer srv.Close()
 	if code, _, errOut := runCLI([]string{"-base-url", srv.URL, "-api-key", "sk-x", "hi"}, "", nil); code != 0 || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestOpenAIKeyOnlyForAChosenServer checks that OPENAI_API_KEY, set on many machines for
+// OpenAI, is never sent to the Lockchat default, only to a server the user named.
+func TestOpenAIKeyOnlyForAChosenServer(t *testing.T) {
+	env := map[string]string{"OPENAI_API_KEY": "sk-openai"}
+	settingsOf := func(args ...string) *settings {
+		t.Helper()
+		set, err := parseSettings(args, func(k string) string { return env[k] }, io.Discard, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	if set := settingsOf("hi"); set.apiKey != "" || set.baseURL != lockchat.DefaultBaseURL {
+		t.Errorf("with the default server: key %q, base URL %q; want no key", set.apiKey, set.baseURL)
+	}
+	if set := settingsOf("-base-url", "https://api.openai.com/v1", "hi"); set.apiKey != "sk-openai" {
+		t.Errorf("with -base-url: key %q, want OPENAI_API_KEY", set.apiKey)
+	}
+	env["OPENAI_BASE_URL"] = "https://api.openai.com/v1"
+	if set := settingsOf("hi"); set.apiKey != "sk-openai" || set.baseURL != "https://api.openai.com/v1" {
+		t.Errorf("with OPENAI_BASE_URL: key %q, base URL %q", set.apiKey, set.baseURL)
+	}
+	env = map[string]string{"OPENAI_API_KEY": "sk-openai", "LOCKCHAT_API_KEY": "sk-lockchat"}
+	if set := settingsOf("-base-url", "https://example.com/v1", "hi"); set.apiKey != "sk-lockchat" {
+		t.Errorf("LOCKCHAT_API_KEY must come first: key %q", set.apiKey)
+	}
+
+	// Through run, against a loopback server: the default's place is taken by the
+	// server, and only OPENAI_BASE_URL makes the key go.
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"ok"}})
+	defer srv.Close()
+	code, _, errOut := runCLI([]string{"hi"}, "", map[string]string{"OPENAI_API_KEY": "sk-openai", "OPENAI_BASE_URL": srv.URL})
+	if code != 0 || srv.Requests()[0].Header.Get("Authorization") != "Bearer sk-openai" {
+		t.Fatalf("exit %d, stderr %q, Authorization %q", code, errOut, srv.Requests()[0].Header.Get("Authorization"))
 	}
 }
 
