@@ -214,3 +214,114 @@ func TestNoTextErrorQuotesNoKey(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestStreamEndsAnAnswerWithoutText checks that Stream, which shows text only, ends an
+// answer that holds tool calls or a refusal instead with Complete's *NoTextError, not
+// with nothing.
+func TestStreamEndsAnAnswerWithoutText(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		reply lockchattest.Reply
+		kind  error
+	}{
+		{"tool calls", lockchattest.Reply{Reasoning: []string{"Let me ", "look."}, ToolCalls: []lockchat.ToolCall{{ID: "c1", Name: "get_weather", Arguments: `{"city":"Oslo"}`}}, ArgumentFragment: 3}, lockchat.ErrToolCalls},
+		{"a refusal", lockchattest.Reply{Refusal: []string{"I can't ", "do that."}}, lockchat.ErrRefusal},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := lockchattest.NewServer(tc.reply)
+			defer srv.Close()
+			c := lockchat.New(lockchat.WithBaseURL(srv.URL))
+			toks, err := collect(c.Stream(ctx, "m", hello))
+			var fromStream, fromComplete *lockchat.NoTextError
+			if len(toks) != 0 || !errors.As(err, &fromStream) || !errors.Is(err, tc.kind) {
+				t.Fatalf("Stream: tokens %q, err %v; want a *NoTextError matching %v", toks, err, tc.kind)
+			}
+			_, err = c.Complete(ctx, "m", hello)
+			if !errors.As(err, &fromComplete) {
+				t.Fatalf("Complete: err %v", err)
+			}
+			if !reflect.DeepEqual(fromStream.Message, fromComplete.Message) || fromStream.Error() != fromComplete.Error() {
+				t.Errorf("Stream's error %+v differs from Complete's %+v", fromStream.Message, fromComplete.Message)
+			}
+			if tc.kind == lockchat.ErrToolCalls && (fromComplete.Message.Reasoning != "Let me look." || fromComplete.Message.ToolCalls[0].Arguments != `{"city":"Oslo"}`) {
+				t.Errorf("NoTextError.Message = %+v, want the reasoning and the whole call", fromComplete.Message)
+			}
+		})
+	}
+	// Text and tool calls together is an answer with text: no error.
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"Sure."}, ToolCalls: []lockchat.ToolCall{{ID: "c1", Name: "f", Arguments: "{}"}}})
+	defer srv.Close()
+	if toks, err := collect(lockchat.New(lockchat.WithBaseURL(srv.URL)).Stream(ctx, "m", hello)); err != nil || len(toks) != 1 {
+		t.Fatalf("tokens %q, err %v", toks, err)
+	}
+}
+
+// TestCompleteIsChatAndATextCheck checks that Complete keeps Chat's size limit: past it
+// the error is the size error, not a NoTextError with a cut tool call.
+func TestCompleteIsChatAndATextCheck(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{ToolCalls: []lockchat.ToolCall{{ID: "c1", Name: "f", Arguments: `{"q":"` + strings.Repeat("x", 500) + `"}`}}, ArgumentFragment: 50})
+	defer srv.Close()
+	c := lockchat.New(lockchat.WithBaseURL(srv.URL), lockchat.WithMaxCompletionSize(200))
+	_, err := c.Complete(context.Background(), "m", hello)
+	var tooLarge *lockchat.CompletionTooLargeError
+	if !errors.As(err, &tooLarge) || tooLarge.Limit != 200 || errors.Is(err, lockchat.ErrToolCalls) {
+		t.Fatalf("err = %v, want a *CompletionTooLargeError of 200 and no NoTextError", err)
+	}
+	_, err = collect(c.Stream(context.Background(), "m", hello))
+	if !errors.As(err, &tooLarge) {
+		t.Fatalf("Stream: err = %v, want the size error", err)
+	}
+}
+
+// TestMaxCompletionSizeZeroIsTheDefault checks the one meaning of 0 for every size limit:
+// the default, DefaultMaxCompletionSize; a negative value is no limit.
+func TestMaxCompletionSizeZeroIsTheDefault(t *testing.T) {
+	big := make([]string, lockchat.DefaultMaxCompletionSize/(1<<20)+1)
+	for i := range big {
+		big[i] = strings.Repeat("x", 1<<20)
+	}
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: big})
+	defer srv.Close()
+	ctx := context.Background()
+	var tooLarge *lockchat.CompletionTooLargeError
+	for _, opt := range []lockchat.Option{lockchat.WithMaxCompletionSize(0), nil} {
+		_, err := lockchat.New(lockchat.WithBaseURL(srv.URL), opt).Chat(ctx, "m", hello)
+		if !errors.As(err, &tooLarge) || tooLarge.Limit != lockchat.DefaultMaxCompletionSize {
+			t.Fatalf("err = %v, want the default limit", err)
+		}
+	}
+	var acc lockchat.Accumulator // MaxSize 0
+	acc.Add(lockchat.Chunk{Choices: []lockchat.Choice{{Content: strings.Repeat("x", lockchat.DefaultMaxCompletionSize+1)}}})
+	if !errors.As(acc.Err(), &tooLarge) || tooLarge.Limit != lockchat.DefaultMaxCompletionSize {
+		t.Fatalf("Accumulator: err = %v, want the default limit", acc.Err())
+	}
+	comp, err := lockchat.New(lockchat.WithBaseURL(srv.URL), lockchat.WithMaxCompletionSize(-1)).Chat(ctx, "m", hello)
+	if err != nil || len(comp.Message().Content) != len(big)<<20 {
+		t.Fatalf("no limit: %d bytes, err %v", len(comp.Message().Content), err)
+	}
+}
+
+// TestChatAssemblesTheAttemptThatAnswered checks that the chunks of an attempt that
+// failed before output (here a role chunk, then an overloaded error) leave nothing in the
+// completion: neither their id and model nor a repair.
+func TestChatAssemblesTheAttemptThatAnswered(t *testing.T) {
+	srv := lockchattest.NewServer(
+		lockchattest.Reply{Raw: []string{
+			`data: {"id":"failed-1","model":"old-model","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}` + "\n\n",
+			`data: {"error":{"message":"overloaded","type":"server_error"}}` + "\n\n",
+		}},
+		lockchattest.Reply{Tokens: []string{"ok"}},
+	)
+	defer srv.Close()
+	comp, err := lockchat.New(lockchat.WithBaseURL(srv.URL), fast).Chat(context.Background(), "m", hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if comp.ID != "chatcmpl-lockchattest" || comp.Model != "m" || len(comp.Repairs) != 0 || comp.Message().Content != "ok" {
+		t.Fatalf("completion id %q, model %q, repairs %v, content %q", comp.ID, comp.Model, comp.Repairs, comp.Message().Content)
+	}
+	if n := len(srv.Requests()); n != 2 {
+		t.Fatalf("%d requests, want 2", n)
+	}
+}

@@ -148,6 +148,10 @@ func ExampleAccumulator() {
 			return
 		}
 		acc.Add(chunk)
+		if err := acc.Err(); err != nil { // the answer passed acc.MaxSize
+			fmt.Println("error:", err)
+			return
+		}
 		for _, c := range chunk.Choices {
 			if c.Reasoning != "" {
 				fmt.Printf("thinking: %q\n", c.Reasoning)

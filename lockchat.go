@@ -61,7 +61,9 @@ func New(opts ...Option) *Client {
 
 // Stream sends the conversation to model and yields each non-empty content token of the
 // first choice as soon as its event arrives. On failure it yields ("", err) once and
-// ends. Breaking out of the loop closes the response.
+// ends. Breaking out of the loop closes the response. An answer whose first choice holds
+// no text but tool calls or a refusal ends with the *NoTextError that Complete returns,
+// so that it is never taken for an empty answer.
 //
 // Failures before any output (a model that "does not exist", a 429 or 5xx, a dropped
 // connection) are retried as WithMaxRetries allows; a failure after output is an
@@ -72,18 +74,57 @@ func New(opts ...Option) *Client {
 func (c *Client) Stream(ctx context.Context, model string, messages []Message, opts ...Option) iter.Seq2[string, error] {
 	cfg := c.cfg.with(opts)
 	return func(yield func(string, error) bool) {
+		// Until the first text, what the first choice holds instead: its reasoning, and
+		// its refusal and tool calls assembled, for the NoTextError of an answer that
+		// never has text.
+		var noText struct {
+			text           bool
+			reasoning      strings.Builder
+			reasoningField string
+			other          *Accumulator
+		}
 		err := c.run(ctx, cfg, model, messages, func(s *chunkStream) bool {
 			for i := range s.dec.choices {
-				if ch := &s.dec.choices[i]; ch.index == 0 && ch.text[fContent] != "" {
+				ch := &s.dec.choices[i]
+				if ch.index != 0 {
+					continue
+				}
+				if ch.text[fContent] != "" {
+					noText.text = true
 					if !yield(ch.text[fContent], nil) {
 						return false
 					}
+					continue
+				}
+				if noText.text {
+					continue
+				}
+				if r := ch.text[fReasoning]; r != "" {
+					if noText.reasoning.Len() == 0 && ch.reasoningField == fieldReasoning {
+						noText.reasoningField = fieldReasoning // as the Accumulator keeps it
+					}
+					noText.reasoning.WriteString(r)
+				}
+				if ch.text[fRefusal] != "" || ch.calls[1] > ch.calls[0] {
+					if noText.other == nil {
+						noText.other = &Accumulator{MaxSize: cfg.maxCompletion}
+					}
+					noText.other.Add(s.chunk())
 				}
 			}
 			return true
-		})
-		if err != nil {
+		}, nil)
+		switch {
+		case err != nil:
 			yield("", err)
+		case !noText.text && noText.other != nil:
+			if err := noText.other.Err(); err != nil {
+				yield("", err)
+				return
+			}
+			m := noText.other.Completion().Message()
+			m.Reasoning, m.reasoningField = noText.reasoning.String(), noText.reasoningField
+			yield("", newNoTextError(cfg, m))
 		}
 	}
 }
@@ -96,17 +137,14 @@ func (c *Client) Stream(ctx context.Context, model string, messages []Message, o
 // A failure before any output is retried, so a chunk that carried none (the role alone)
 // may come again from the new attempt; an Accumulator takes that in its stride.
 func (c *Client) StreamChunks(ctx context.Context, model string, messages []Message, opts ...Option) iter.Seq2[Chunk, error] {
-	return c.streamChunks(ctx, c.cfg.with(opts), model, messages)
-}
-
-func (c *Client) streamChunks(ctx context.Context, cfg *config, model string, messages []Message) iter.Seq2[Chunk, error] {
+	cfg := c.cfg.with(opts)
 	return func(yield func(Chunk, error) bool) {
 		err := c.run(ctx, cfg, model, messages, func(s *chunkStream) bool {
 			if len(s.dec.choices) == 0 && s.dec.usage == nil {
 				return true
 			}
 			return yield(s.chunk(), nil)
-		})
+		}, nil)
 		if err != nil {
 			yield(Chunk{}, err)
 		}
@@ -115,71 +153,64 @@ func (c *Client) streamChunks(ctx context.Context, cfg *config, model string, me
 
 // Chat sends the conversation to model and returns the whole assistant turn, assembled
 // from the stream: content, reasoning, refusal, tool calls, finish reason and usage, for
-// every choice. It is what an Accumulator fed from StreamChunks gives. Append
-// completion.Message() to the conversation to continue it.
+// every choice. It is what an Accumulator fed from StreamChunks gives, from the attempt
+// that answered alone (the chunks of an attempt that failed before output are left
+// out). Append completion.Message() to the conversation to continue it.
 //
 // On a failure after output it returns what arrived together with the error (an
 // *InterruptedError). An answer larger than WithMaxCompletionSize fails with a
 // *CompletionTooLargeError, with what was assembled until then.
 func (c *Client) Chat(ctx context.Context, model string, messages []Message, opts ...Option) (Completion, error) {
-	cfg := c.cfg.with(opts)
-	acc := Accumulator{MaxSize: cfg.maxCompletion}
-	if cfg.maxCompletion < 1 {
-		acc.MaxSize = -1
-	}
-	for chunk, err := range c.streamChunks(ctx, cfg, model, messages) {
-		if err != nil {
-			return acc.Completion(), err
-		}
-		acc.Add(chunk)
-		if err := acc.Err(); err != nil {
-			return acc.Completion(), err
-		}
-	}
-	return acc.Completion(), nil
+	return c.chat(ctx, c.cfg.with(opts), model, messages)
 }
 
-// Complete sends the conversation to model and returns the first choice's text. On a
-// failure after some text was received it returns that text together with the error.
-// An answer with no text but tool calls or a refusal fails with a *NoTextError (use Chat
-// for such answers).
+func (c *Client) chat(ctx context.Context, cfg *config, model string, messages []Message) (Completion, error) {
+	acc := Accumulator{MaxSize: cfg.maxCompletion}
+	err := c.run(ctx, cfg, model, messages, func(s *chunkStream) bool {
+		if len(s.dec.choices) == 0 && s.dec.usage == nil {
+			return true
+		}
+		acc.Add(s.chunk())
+		return acc.Err() == nil
+	}, func(attempt int) {
+		if attempt > 1 {
+			acc = Accumulator{MaxSize: cfg.maxCompletion} // the failed attempt's role and id go
+		}
+	})
+	if err := acc.Err(); err != nil {
+		return acc.Completion(), err
+	}
+	return acc.Completion(), err
+}
+
+// Complete sends the conversation to model and returns the first choice's text: it is
+// Chat and a check of the text. On a failure after some text was received it returns
+// that text together with the error. An answer with no text but tool calls or a refusal
+// fails with a *NoTextError (use Chat for such answers).
 func (c *Client) Complete(ctx context.Context, model string, messages []Message, opts ...Option) (string, error) {
 	cfg := c.cfg.with(opts)
-	var b strings.Builder
-	var other *Accumulator // the chunks of the first choice that carry a refusal or tool calls
-	var tooLarge error
-	err := c.run(ctx, cfg, model, messages, func(s *chunkStream) bool {
-		for i := range s.dec.choices {
-			ch := &s.dec.choices[i]
-			if ch.index != 0 {
-				continue
-			}
-			b.WriteString(ch.text[fContent])
-			if cfg.maxCompletion > 0 && b.Len() > cfg.maxCompletion {
-				tooLarge = &CompletionTooLargeError{Limit: cfg.maxCompletion}
-				return false
-			}
-			if ch.text[fRefusal] != "" || ch.calls[1] > ch.calls[0] {
-				if other == nil {
-					other = &Accumulator{MaxSize: cfg.maxCompletion}
-				}
-				other.Add(s.chunk())
-			}
+	comp, err := c.chat(ctx, cfg, model, messages)
+	var m Message
+	for _, ch := range comp.Choices {
+		if ch.Index == 0 {
+			m = ch.Message
 		}
-		return true
-	})
-	switch {
-	case err != nil:
-		return b.String(), err
-	case tooLarge != nil:
-		return b.String(), tooLarge
-	case b.Len() == 0 && other != nil:
-		e := &NoTextError{Message: other.Completion().Message()}
-		e.text = e.describe()
-		callSecrets(cfg).scrubError(e) // the text quotes the server's names and refusal
-		return "", e
 	}
-	return b.String(), nil
+	if err != nil {
+		return m.Content, err
+	}
+	if m.Content == "" && (m.Refusal != "" || len(m.ToolCalls) > 0) {
+		return "", newNoTextError(cfg, m)
+	}
+	return m.Content, nil
+}
+
+// newNoTextError returns the *NoTextError of an answer whose first choice is m.
+func newNoTextError(cfg *config, m Message) *NoTextError {
+	e := &NoTextError{Message: m}
+	e.text = e.describe()
+	callSecrets(cfg).scrubError(e) // the text quotes the server's names and refusal
+	return e
 }
 
 // ErrToolCalls and ErrRefusal match (with errors.Is) the *NoTextError of an answer that
@@ -233,21 +264,22 @@ var errStop = errors.New("lockchat: caller stopped")
 // run sends the request, retrying failures that happen before any output was delivered,
 // and feeds every chunk to h. It counts the chunks that carry output (see hasOutput): the
 // unit of InterruptedError.Delivered, the same for every call.
-func (c *Client) run(ctx context.Context, cfg *config, model string, messages []Message, h handler) error {
+// begin, if not nil, is called before each attempt, with its number from 1.
+func (c *Client) run(ctx context.Context, cfg *config, model string, messages []Message, h handler, begin func(attempt int)) error {
 	ctx, tr := startTrace(ctx, cfg, CallInfo{Model: model, Messages: messages})
 	if tr == nil {
-		return c.runAttempts(ctx, cfg, model, messages, h, nil)
+		return c.runAttempts(ctx, cfg, model, messages, h, begin, nil)
 	}
 	err := c.runAttempts(ctx, cfg, model, messages, func(s *chunkStream) bool {
 		tr.onChunk(s)
 		return h(s)
-	}, tr)
+	}, begin, tr)
 	tr.onDone(err)
 	return err
 }
 
 // runAttempts is run's retry loop; tr receives its events.
-func (c *Client) runAttempts(ctx context.Context, cfg *config, model string, messages []Message, h handler, tr *tracer) error {
+func (c *Client) runAttempts(ctx context.Context, cfg *config, model string, messages []Message, h handler, begin func(int), tr *tracer) error {
 	payload, err := buildPayload(cfg, model, messages)
 	if err != nil {
 		return err
@@ -258,6 +290,9 @@ func (c *Client) runAttempts(ctx context.Context, cfg *config, model string, mes
 			return &contextEnded{err}
 		}
 		tr.onAttempt(attempt+1, 0, cfg.baseURL, model)
+		if begin != nil {
+			begin(attempt + 1)
+		}
 		err := c.attempt(ctx, cfg, payload, h, &delivered, tr) // quotes no credential
 		switch {
 		case err == nil:

@@ -304,6 +304,7 @@ func WithUsage() Option { return func(c *config) { c.usage = true } }
 
 // WithMaxCompletionSize bounds what Chat (and an Accumulator) assembles: the bytes of
 // content, reasoning, refusal and tool calls of every choice together. Past it Chat fails
-// with a *CompletionTooLargeError rather than grow without limit. Values below 1 mean
-// no limit. The default is DefaultMaxCompletionSize.
+// with a *CompletionTooLargeError rather than grow without limit. As for
+// Accumulator.MaxSize, 0 means the default, DefaultMaxCompletionSize, and a negative value
+// no limit.
 func WithMaxCompletionSize(n int) Option { return func(c *config) { c.maxCompletion = n } }

@@ -117,7 +117,7 @@ var streamCases = []streamCase{
 		tokens: []string{"a"}},
 	{name: "finish without delta, content null with tool calls",
 		body: chunk(`{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"t","function":{"name":"f","arguments":""}}]}}`) +
-			chunk(`{"index":0,"finish_reason":"tool_calls"}`) + done},
+			chunk(`{"index":0,"finish_reason":"tool_calls"}`) + done, check: noText(ErrToolCalls)},
 	{name: "n=2 interleaved yields choice 0",
 		body: chunk(`{"index":1,"delta":{"content":"B1"}}`) + chunk(`{"index":0,"delta":{"content":"A1"}}`) +
 			chunk(`{"index":0,"delta":{"content":"A2"}},{"index":1,"delta":{"content":"B2"}}`) + done,
@@ -203,7 +203,7 @@ var streamCases = []streamCase{
 		`data: {"id":"c1","choices":[{"index":0,"delta":{"content":"b"},"finish_reason":"stop"}]}`, tokens: []string{"a", "b"}},
 	{name: "tool call then [DONE] without blank line",
 		body: chunk(`{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"t","function":{"name":"f","arguments":"{}"}}]}}`) +
-			chunk(`{"index":0,"delta":{},"finish_reason":"tool_calls"}`) + "data: [DONE]"},
+			chunk(`{"index":0,"delta":{},"finish_reason":"tool_calls"}`) + "data: [DONE]", check: noText(ErrToolCalls)},
 	{name: "[DONE] in the last line before any finish", body: chunk(delta(`"a"`)) + "data: [DONE]\r\n", tokens: []string{"a"}},
 	{name: "unfinished choice, then a partial comment", body: chunk(delta(`"a"`)) + ": keep",
 		tokens: []string{"a"}, check: interruptedAfter(1, is(io.ErrUnexpectedEOF))},
@@ -227,6 +227,14 @@ var streamCases = []streamCase{
 			return errors.As(err, &e) && e.StatusCode == 200 && e.ContentType == "text/html" &&
 				strings.Contains(s, "200") && strings.Contains(s, "text/html") && strings.Contains(s, "Please enable cookies")
 		}},
+}
+
+// noText checks for the *NoTextError of an answer without text, matching kind.
+func noText(kind error) func(error) bool {
+	return func(err error) bool {
+		var e *NoTextError
+		return errors.As(err, &e) && errors.Is(err, kind)
+	}
 }
 
 func TestStreamFidelity(t *testing.T) {
@@ -340,7 +348,7 @@ func TestAnswerWithoutTextIsSentOnce(t *testing.T) {
 	for _, end := range []string{"data: [DONE]", "data: [DONE]\n", "data: [DONE]\r", ": ping", `data: {"choices":[],"usage":{"prompt_tok`} {
 		t.Run(strconv.Quote(end), func(t *testing.T) {
 			tr := &bodyTransport{contentType: "text/event-stream", body: []byte(body + end)}
-			if toks, err := streamFrom(tr, WithMaxRetries(2), fast); err != nil || len(toks) != 0 {
+			if toks, err := streamFrom(tr, WithMaxRetries(2), fast); !errors.Is(err, ErrToolCalls) || len(toks) != 0 {
 				t.Fatalf("tokens %q, err %v", toks, err)
 			}
 			if n := tr.requests.Load(); n != 1 {

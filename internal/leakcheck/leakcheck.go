@@ -43,7 +43,7 @@ func Leaked(wait time.Duration) string {
 		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 		var leaked []string
 		for _, g := range stacks() {
-			if strings.Contains(g, "lockchat") || strings.Contains(g, "net/http.") {
+			if strings.Contains(g, "lockchat") || strings.Contains(g, "net/http") {
 				leaked = append(leaked, g)
 			}
 		}
