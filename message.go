@@ -172,6 +172,11 @@ const (
 	fieldReasoning        = "reasoning"         // Ollama, OpenRouter, Groq, newer vLLM
 )
 
+// MarshalJSON encodes the part in the OpenAI shape, as a message sends it:
+// {"type":"text","text":…} or {"type":"image_url","image_url":{"url":…}}, and a part
+// decoded from JSON of another type as it came; UnmarshalJSON reads it back.
+func (p Part) MarshalJSON() ([]byte, error) { return p.appendJSON(nil), nil }
+
 func (p *Part) appendJSON(b []byte) []byte {
 	switch {
 	case len(p.raw) > 0:

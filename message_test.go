@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/lockchat/lockchat"
@@ -157,5 +158,40 @@ func TestRequestFieldsForTools(t *testing.T) {
 				t.Fatalf("\n got %s\nwant %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestPartJSONRoundTrip checks that a Part encodes in the OpenAI shape, alone as in a
+// message, and decodes back to the same part.
+func TestPartJSONRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		part lockchat.Part
+		want string
+	}{
+		{lockchat.ImagePart("https://example.com/cat.png"), `{"type":"image_url","image_url":{"url":"https://example.com/cat.png"}}`},
+		{lockchat.TextPart("Что на фото?"), `{"type":"text","text":"Что на фото?"}`},
+	} {
+		b, err := json.Marshal(tc.part)
+		if err != nil || string(b) != tc.want {
+			t.Errorf("json.Marshal(%+v) = %s, %v; want %s", tc.part, b, err, tc.want)
+		}
+		var back lockchat.Part
+		if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, tc.part) {
+			t.Errorf("round trip of %s gave %+v, %v", b, back, err)
+		}
+		// Inside a message, the same encoding.
+		m, err := json.Marshal(lockchat.Message{Role: "user", Parts: []lockchat.Part{tc.part}})
+		if err != nil || !strings.Contains(string(m), `"content":[`+tc.want+`]`) {
+			t.Errorf("message %s, %v", m, err)
+		}
+	}
+	// A part of another type goes back as it came.
+	raw := `{"type":"input_audio","input_audio":{"data":"AAAA","format":"wav"}}`
+	var p lockchat.Part
+	if err := json.Unmarshal([]byte(raw), &p); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := json.Marshal(p); err != nil || string(b) != raw {
+		t.Errorf("json.Marshal = %s, %v; want %s", b, err, raw)
 	}
 }
