@@ -56,15 +56,18 @@ type Reply struct {
 	Status int
 	Error  ErrorBody
 
-	// ModelNotFound answers the first ModelNotFound requests with "The model: `NAME`
-	// does not exist": as a 404 with an error envelope, or, with ModelNotFoundInStream,
-	// as an error event inside a 200 stream.
+	// ModelNotFound answers the first ModelNotFound requests that reach this reply with
+	// "The model: `NAME` does not exist" — as a 404 with an error envelope, or, with
+	// ModelNotFoundInStream, as an error event inside a 200 stream — and the next one
+	// with the reply itself: such a reply stays the current one until it has answered.
+	// SetReplies starts the count again.
 	ModelNotFound         int
 	ModelNotFoundInStream bool
 
 	// CutAfter, if positive, drops the connection abruptly after that many events
 	// following the role chunk (reasoning, tokens, refusal and tool-call events),
-	// without ending the body.
+	// without ending the body; when the reply has that many events or fewer, after the
+	// last of them, before the finish chunk.
 	CutAfter int
 	// KeepOpen keeps the connection open after the reply (after "data: [DONE]", or after
 	// the last Raw piece) until the client leaves.
@@ -106,7 +109,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	replies  []Reply
-	next     int // the reply for the next request
+	next     int   // the reply for the next request
+	notFound []int // the "does not exist" answers each reply gave
 	requests []Request
 	conns    int
 	aborted  int
@@ -120,7 +124,7 @@ func NewServer(replies ...Reply) *Server {
 	if len(replies) == 0 {
 		replies = []Reply{{}}
 	}
-	s := &Server{replies: replies}
+	s := &Server{replies: replies, notFound: make([]int, len(replies))}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
@@ -156,6 +160,7 @@ func (s *Server) SetReplies(replies ...Reply) {
 	defer s.mu.Unlock()
 	s.replies = replies
 	s.next = 0
+	s.notFound = make([]int, len(replies))
 }
 
 // Requests returns the requests received so far, in order.
@@ -200,12 +205,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
 	n := len(s.requests)
-	reply := s.replies[min(s.next, len(s.replies)-1)]
-	s.next++
+	i := min(s.next, len(s.replies)-1)
+	reply := s.replies[i]
+	notFound := s.notFound[i] < reply.ModelNotFound
+	if notFound {
+		s.notFound[i]++ // the reply stays the current one
+	} else {
+		s.next++
+	}
 	s.mu.Unlock()
 	w.Header().Set("X-Request-Id", fmt.Sprintf("req-%d", n))
 
-	if n <= reply.ModelNotFound {
+	if notFound {
 		notFound := ErrorBody{
 			Message: fmt.Sprintf("The model: `%s` does not exist", req.Model),
 			Type:    "invalid_request_error",
@@ -313,6 +324,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, model string, re
 		if !send(chunk(d, nil)) {
 			return false
 		}
+	}
+	if reply.CutAfter > 0 && reply.CutAfter >= len(deltas) {
+		cut(w) // after the last event: the finish never comes
+		return true
 	}
 	finish := reply.FinishReason
 	switch {

@@ -83,3 +83,49 @@ func TestCutAfterEndsTheBodyEarly(t *testing.T) {
 		t.Fatalf("body %q, err %v; want the first token, then an unexpected EOF", body, err)
 	}
 }
+
+// TestCutAfterEveryEvent checks that CutAfter equal to (or above) the number of events
+// still cuts: after the last event, before the finish.
+func TestCutAfterEveryEvent(t *testing.T) {
+	for _, n := range []int{3, 10} {
+		srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"a", "b", "c"}, CutAfter: n})
+		_, body, err := post(t, srv)
+		srv.Close()
+		if !errors.Is(err, io.ErrUnexpectedEOF) || !strings.Contains(body, `"content":"c"`) || strings.Contains(body, "finish_reason\":\"stop") || strings.Contains(body, "[DONE]") {
+			t.Fatalf("CutAfter %d: body %q, err %v; want every token, then an unexpected EOF", n, body, err)
+		}
+	}
+}
+
+// TestModelNotFoundInAnyReply checks that ModelNotFound works in a later reply and after
+// SetReplies, and that such a reply then answers itself.
+func TestModelNotFoundInAnyReply(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"first"}}, lockchattest.Reply{Tokens: []string{"ok"}, ModelNotFound: 2}, lockchattest.Reply{Tokens: []string{"last"}})
+	defer srv.Close()
+	var got []string
+	status := func() {
+		resp, body, _ := post(t, srv)
+		switch {
+		case resp.StatusCode == 404:
+			got = append(got, "404")
+		case strings.Contains(body, `"content":"first"`):
+			got = append(got, "first")
+		case strings.Contains(body, `"content":"ok"`):
+			got = append(got, "ok")
+		case strings.Contains(body, `"content":"last"`):
+			got = append(got, "last")
+		default:
+			got = append(got, body)
+		}
+	}
+	for range 5 {
+		status()
+	}
+	srv.SetReply(lockchattest.Reply{Tokens: []string{"ok"}, ModelNotFound: 1})
+	for range 2 {
+		status()
+	}
+	if want := "first 404 404 ok last 404 ok"; strings.Join(got, " ") != want {
+		t.Fatalf("answers %q, want %q", strings.Join(got, " "), want)
+	}
+}
