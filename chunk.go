@@ -3,6 +3,7 @@ package lockchat
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -187,4 +188,27 @@ func count(raw []byte) int {
 		return 0
 	}
 	return int(f)
+}
+
+// envelopeKeys are the keys every chunk may carry without saying anything to a caller of
+// StreamChunks ("error" is the call's error, or says nothing): a chunk without choices
+// or usage that holds others (Azure's prompt_filter_results) is yielded for its Raw.
+var envelopeKeys = []string{"id", "object", "created", "model", "system_fingerprint", "service_tier", "choices", "usage", "obfuscation", "error"}
+
+// beyondEnvelope reports whether raw, a chunk's JSON, holds a key that is not one of
+// envelopeKeys with a value that is not null.
+func beyondEnvelope(raw []byte) bool {
+	if len(raw) == 0 {
+		return false
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return false
+	}
+	for k, v := range m {
+		if !slices.Contains(envelopeKeys, k) && !isNull(v) {
+			return true
+		}
+	}
+	return false
 }

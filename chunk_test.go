@@ -123,3 +123,23 @@ func TestRawReachesUnmodelledFields(t *testing.T) {
 		t.Fatalf("saw %q, want %q", seen, want)
 	}
 }
+
+// TestStreamChunksYieldsAzurePromptFilterChunk checks that the chunk Azure sends first,
+// with no choices but prompt_filter_results, reaches the caller (its Raw holds them),
+// while a keep-alive that holds only the envelope (nulls aside) does not.
+func TestStreamChunksYieldsAzurePromptFilterChunk(t *testing.T) {
+	filter := `{"id":"","object":"","created":0,"model":"","choices":[],"prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"}}}]}`
+	keepAlive := `{"id":"x","object":"chat.completion.chunk","choices":[],"system_fingerprint":null,"x":null}`
+	content := `{"id":"x","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}]}`
+	body := "data: " + filter + "\n\ndata: " + keepAlive + "\n\ndata: " + content + "\n\ndata: [DONE]\n\n"
+	var raws []string
+	for ch, err := range bodyClient([]byte(body), nil).StreamChunks(context.Background(), "m", nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		raws = append(raws, string(ch.Raw))
+	}
+	if len(raws) != 2 || raws[0] != filter || raws[1] != content {
+		t.Fatalf("chunks %q, want the filter chunk and the content chunk", raws)
+	}
+}

@@ -131,7 +131,9 @@ func (c *Client) Stream(ctx context.Context, model string, messages []Message, o
 
 // StreamChunks is Stream for callers who need more than text: it yields every chunk,
 // with all its choices, roles, reasoning, refusals, tool-call fragments, finish reasons
-// and usage. Chunks that carry nothing (an empty keep-alive event) are skipped. Feed the
+// and usage. Chunks that carry nothing (an empty keep-alive event) are skipped, but not
+// a chunk without choices whose JSON holds keys beyond the envelope (Azure's first chunk,
+// "choices":[] with "prompt_filter_results"): read those in Chunk.Raw. Feed the
 // chunks to an Accumulator to assemble the answer, or call Chat, which does that.
 //
 // A failure before any output is retried, so a chunk that carried none (the role alone)
@@ -140,8 +142,8 @@ func (c *Client) StreamChunks(ctx context.Context, model string, messages []Mess
 	cfg := c.cfg.with(opts)
 	return func(yield func(Chunk, error) bool) {
 		err := c.run(ctx, cfg, model, messages, func(s *chunkStream) bool {
-			if len(s.dec.choices) == 0 && s.dec.usage == nil {
-				return true
+			if len(s.dec.choices) == 0 && s.dec.usage == nil && !beyondEnvelope(s.raw) {
+				return true // a keep-alive: it carries nothing
 			}
 			return yield(s.chunk(), nil)
 		}, nil)
