@@ -34,11 +34,13 @@ func consumeBody(ctx, actx context.Context, cfg *config, resp *http.Response, bo
 	defer streamPool.Put(s)
 	s.reset(body, cfg.maxLineSize)
 	defer s.reset(nil, cfg.maxLineSize)
-	switch kind := s.events.sniff(); {
-	case kind == jsonDocument || kind == otherText && isJSONType(mt):
+	switch s.events.sniff() {
+	case jsonDocument:
 		return consumeJSON(ctx, actx, cfg, resp, s, h, delivered)
-	case kind == otherText && mt == "text/plain":
-		return unexpectedBody(ctx, resp, s.events.rest(), "unexpected content type")
+	case otherText:
+		// Text that is neither an event stream nor JSON, whatever its label: a proxy's
+		// or gateway's message ("Upstream request timeout") the caller must see.
+		return unexpectedBody(ctx, resp, s.events.rest(), "the body is neither an event stream nor JSON")
 	}
 	return consumeStream(ctx, actx, cfg, s, h, delivered, idle, cancel)
 }
@@ -72,7 +74,7 @@ type bodyKind int
 
 const (
 	eventStream  bodyKind = iota // a field line or a comment, or nothing at all
-	jsonDocument                 // "{"
+	jsonDocument                 // "{", or "[" (JSON that is no answer, a decode error)
 	otherText                    // anything else
 )
 
@@ -92,7 +94,7 @@ func classify(b []byte, end bool) (kind bodyKind, known bool) {
 	switch {
 	case len(b) == 0:
 		return eventStream, end
-	case b[0] == '{':
+	case b[0] == '{' || b[0] == '[':
 		return jsonDocument, true
 	case b[0] == ':':
 		return eventStream, true

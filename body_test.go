@@ -45,6 +45,15 @@ func TestBodyKinds(t *testing.T) {
 			isUnexpected("event stream", "<html>Login required</html>")},
 		{"html", "text/html", "<html>Login required</html>", nil, isUnexpected("text/html", "Login required")},
 		{"json that is not an object", "application/json", "[1,2]", nil, is(ErrMalformedStream)},
+		{"plain text labelled text/event-stream", "text/event-stream", "Upstream request timeout", nil,
+			isUnexpected("text/event-stream", "Upstream request timeout")},
+		{"plain text without a label", "", "Upstream request timeout", nil,
+			isUnexpected("", "Upstream request timeout")},
+		{"plain text labelled application/json", "application/json; charset=utf-8", "Upstream request timeout\n", nil,
+			isUnexpected("application/json; charset=utf-8", "Upstream request timeout")},
+		{"completion after a BOM", "application/json", "\xEF\xBB\xBF" + completion, []string{"a"}, nil},
+		{"error object after a BOM", "application/json", "\xEF\xBB\xBF" + `{"error":{"message":"nope","code":"bad"}}`, nil,
+			isAPIError(200, "nope", "", "bad", false)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

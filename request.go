@@ -147,6 +147,7 @@ func bodyError(ctx context.Context, resp *http.Response, body io.Reader, message
 	if err != nil && ctx.Err() != nil {
 		return nil, false, ctx.Err()
 	}
+	b = bytes.TrimPrefix(b, bom)
 	e = recogniseError(b)
 	if recognised = e != nil; !recognised {
 		e = &APIError{Message: message, ContentType: resp.Header.Get("Content-Type"), Body: excerpt(b)}

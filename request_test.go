@@ -781,3 +781,18 @@ func TestBaseURLWithQuery(t *testing.T) {
 		t.Errorf("requests went to %q, want %q twice", got, want)
 	}
 }
+
+// TestErrorObjectAfterABOM checks that a UTF-8 BOM before a non-2xx error object is
+// dropped, as before an event stream, so that the error object is read.
+func TestErrorObjectAfterABOM(t *testing.T) {
+	base := newRawServer(t, func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, "\xEF\xBB\xBF"+`{"error":{"message":"bad temperature","param":"temperature"}}`)
+	})
+	_, err := lockchat.New(lockchat.WithBaseURL(base)).Complete(context.Background(), "m", hello)
+	var ae *lockchat.APIError
+	if !errors.As(err, &ae) || ae.Message != "bad temperature" || ae.Param != "temperature" {
+		t.Fatalf("err = %v, want the error object's message", err)
+	}
+}

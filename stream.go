@@ -454,6 +454,7 @@ func consumeJSON(ctx, actx context.Context, cfg *config, resp *http.Response, s 
 	if len(b) > cfg.maxLineSize {
 		return &LineTooLongError{Limit: cfg.maxLineSize}
 	}
+	b = bytes.TrimPrefix(b, bom) // as before an event stream
 	if err := s.dec.decode(b); err != nil {
 		if e := recogniseError(b); e != nil {
 			e.StatusCode = resp.StatusCode
