@@ -55,6 +55,9 @@ func New(opts ...Option) *Client {
 			o(&c.cfg)
 		}
 	}
+	if c.cfg.client == nil {
+		c.cfg.client = withRedirectPolicy(nil) // copied once, as WithHTTPClient copies
+	}
 	c.cfg.prep, _ = c.cfg.prepare() // a failure is each call's error
 	return c
 }

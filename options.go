@@ -42,7 +42,10 @@ type Option func(*config)
 
 type config struct {
 	baseURL       string
-	httpClient    *http.Client
+	// client is the copy of the caller's *http.Client (http.DefaultClient if none) with
+	// lockchat's redirect policy, made once, when WithHTTPClient was applied or when the
+	// configuration was first prepared: a call never reads the caller's client again.
+	client *http.Client
 	userAgent     string
 	apiKey        string
 	header        http.Header
@@ -93,7 +96,11 @@ func (c *config) prepare() (*prepared, error) {
 	if err := checkCleartext(c, h); err != nil {
 		return nil, err
 	}
-	p := &prepared{endpoint: endpoint(c.baseURL, "chat/completions"), client: client(c), header: h}
+	cl := c.client
+	if cl == nil { // a configuration New did not make
+		cl = withRedirectPolicy(nil)
+	}
+	p := &prepared{endpoint: endpoint(c.baseURL, "chat/completions"), client: cl, header: h}
 	switch t := p.client.Transport.(type) {
 	case nil:
 		p.poolWaits = http.DefaultTransport.(*http.Transport).MaxConnsPerHost > 0
@@ -160,7 +167,9 @@ func WithBaseURL(base string) Option { return func(c *config) { c.baseURL = base
 // or by the call it is given to), whose redirect policy drops credentials on the way to
 // another host or down to plain http, fails a redirect that would turn the POST into a
 // GET (ErrRedirect), and then applies the client's own CheckRedirect.
-func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) { c.client = withRedirectPolicy(hc) }
+}
 
 // WithInsecureHTTP lets a call send its credentials (the API key, a credential header, a
 // password or credential in the base URL) over plain http:// to a host that is not this

@@ -320,11 +320,10 @@ func endpoint(base, path string) string {
 // quotedPart is a quoted piece of input in an error's text, and the space before it.
 var quotedPart = regexp.MustCompile(` ?"(?:[^"\\]|\\.)*"`)
 
-// client returns the HTTP client for a configuration's requests: the caller's
-// (http.DefaultClient if none), shallow-copied with the redirect policy. The caller's
-// client is never changed.
-func client(cfg *config) *http.Client {
-	hc := cfg.httpClient
+// withRedirectPolicy returns the HTTP client for a configuration's requests: hc
+// (http.DefaultClient if nil), shallow-copied with the redirect policy. The caller's
+// client is never changed, and never read again once copied.
+func withRedirectPolicy(hc *http.Client) *http.Client {
 	if hc == nil {
 		hc = http.DefaultClient
 	}

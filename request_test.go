@@ -796,3 +796,38 @@ func TestErrorObjectAfterABOM(t *testing.T) {
 		t.Fatalf("err = %v, want the error object's message", err)
 	}
 }
+
+// TestCallersClientCopiedOnce checks that a call uses the copy of the caller's client
+// made when WithHTTPClient was applied, with or without per-call options: a program that
+// changes its client afterwards changes no call (and races with none).
+func TestCallersClientCopiedOnce(t *testing.T) {
+	first, later := &answeringTransport{}, &answeringTransport{}
+	hc := &http.Client{Transport: first}
+	c := lockchat.New(lockchat.WithBaseURL("https://api.example.com/v1"), lockchat.WithHTTPClient(hc))
+	hc.Transport = later
+	ctx := context.Background()
+	if _, err := c.Complete(ctx, "m", hello); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Complete(ctx, "m", hello, lockchat.WithTemperature(1)); err != nil {
+		t.Fatal(err)
+	}
+	if first.sent() != 2 || later.sent() != 0 {
+		t.Fatalf("the client's first transport got %d requests, the later one %d; want 2 and 0", first.sent(), later.sent())
+	}
+	// Changing the client while calls with per-call options run is no race (-race).
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 100 {
+			hc.Timeout++
+		}
+	}()
+	for range 20 {
+		if _, err := c.Complete(ctx, "m", hello, lockchat.WithTemperature(1)); err != nil {
+			t.Error(err)
+		}
+	}
+	wg.Wait()
+}
