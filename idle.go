@@ -9,11 +9,11 @@ import (
 )
 
 // idleTimer cancels an attempt once the server has been silent for its duration. It
-// runs only while the client waits on the server: from the moment the request has a
-// connection until the response headers arrive, and during each read of the body. So
-// the time a request waits for a connection from the caller's own pool
-// (MaxConnsPerHost) never counts, nor the time the caller spends in its loop body. (A
-// dial is bounded by the transport's own timeouts.)
+// runs only while the client waits on the network: from the moment the request starts a
+// DNS lookup, a dial or a handshake, or gets a connection, until the response headers
+// arrive, and during each read of the body. So the time a request waits for a
+// connection from the caller's own pool (MaxConnsPerHost) never counts, nor the time the
+// caller spends in its loop body, but a hanging lookup or dial does.
 type idleTimer struct {
 	d time.Duration
 	t *time.Timer // cancels the attempt when it fires
@@ -31,9 +31,16 @@ func newIdleTimer(d time.Duration, cancel context.CancelCauseFunc) *idleTimer {
 	return it
 }
 
-// connectionTrace arms the timer when the request has a connection to send on.
+// connectionTrace arms the timer when the request goes on the network: when a DNS
+// lookup, a dial or a TLS handshake for it starts, or when it gets a connection to send
+// on — but not while it waits for a connection from the caller's pool.
 func (it *idleTimer) connectionTrace() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { it.onNetwork() }}
+	return &httptrace.ClientTrace{
+		DNSStart:          func(httptrace.DNSStartInfo) { it.onNetwork() },
+		ConnectStart:      func(string, string) { it.onNetwork() },
+		TLSHandshakeStart: func() { it.onNetwork() },
+		GotConn:           func(httptrace.GotConnInfo) { it.onNetwork() },
+	}
 }
 
 func (it *idleTimer) onNetwork() {

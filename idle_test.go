@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -166,3 +167,44 @@ func TestPoolWaitIsNotIdle(t *testing.T) {
 		t.Fatalf("%d requests, want 2", n)
 	}
 }
+
+// TestIdleTimeoutCoversAHangingLookup checks that the idle timeout bounds a DNS lookup
+// that never answers, also through a transport with a connection limit or wrapped by a
+// RoundTripper (where the timer cannot be armed up front). The lookup goes to a resolver
+// whose server never answers; nothing leaves this machine.
+func TestIdleTimeoutCoversAHangingLookup(t *testing.T) {
+	stop := make(chan struct{}) // ends the hung lookups with the test, for the leak check
+	t.Cleanup(func() { close(stop) })
+	hang := func(ctx context.Context, network, address string) (net.Conn, error) {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-stop:
+			return nil, errors.New("test over")
+		}
+	}
+	// Each case has a transport of its own: a hung dial goes on holding its slot.
+	transport := func() *http.Transport {
+		dialer := &net.Dialer{Resolver: &net.Resolver{PreferGo: true, Dial: hang}}
+		return &http.Transport{DialContext: dialer.DialContext, MaxConnsPerHost: 1}
+	}
+	inner := transport()
+	wrapped := roundTripperFunc(func(r *http.Request) (*http.Response, error) { return inner.RoundTrip(r) })
+	for name, rt := range map[string]http.RoundTripper{"MaxConnsPerHost": transport(), "wrapped": wrapped} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			c := lockchat.New(lockchat.WithBaseURL("http://lockchat.invalid/v1"), lockchat.WithHTTPClient(&http.Client{Transport: rt}),
+				lockchat.WithIdleTimeout(200*time.Millisecond), lockchat.WithMaxRetries(0))
+			start := time.Now()
+			_, err := c.Complete(ctx, "m", nil)
+			if !errors.Is(err, lockchat.ErrIdleTimeout) {
+				t.Fatalf("err = %v after %v, want lockchat.ErrIdleTimeout", err, time.Since(start))
+			}
+		})
+	}
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -41,11 +41,11 @@ const (
 type Option func(*config)
 
 type config struct {
-	baseURL       string
+	baseURL string
 	// client is the copy of the caller's *http.Client (http.DefaultClient if none) with
 	// lockchat's redirect policy, made once, when WithHTTPClient was applied or when the
 	// configuration was first prepared: a call never reads the caller's client again.
-	client *http.Client
+	client        *http.Client
 	userAgent     string
 	apiKey        string
 	header        http.Header
