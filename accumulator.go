@@ -97,7 +97,8 @@ func (e *CompletionTooLargeError) Error() string {
 //
 // It follows rules that fit every server we know of: texts are appended; a tool call's
 // first non-empty id, type and name win (never concatenated, never overwritten) and its
-// arguments are appended; type defaults to "function" and role to "assistant"; the last
+// arguments are appended, as is the input of an OpenAI custom tool call (Extra["custom"],
+// whose other keys' first values win); type defaults to "function" and role to "assistant"; the last
 // finish reason and the last usage win (usage is never summed). Tool calls are keyed by
 // ToolCallDelta.Index, in index order. An Accumulator is not safe for concurrent use.
 type Accumulator struct {
@@ -129,6 +130,9 @@ type accCall struct {
 	id, typ, name string
 	args          []byte
 	extra         map[string]json.RawMessage
+	custom        map[string]json.RawMessage // the keys of Extra["custom"] but its input
+	input         []byte                     // custom.input, appended
+	isCustom      bool                       // Extra["custom"] came as an object
 }
 
 // Add adds a chunk to the completion. It never rejects one: whatever a server sends is
@@ -201,6 +205,12 @@ func (a *Accumulator) addCall(ac *accChoice, d *ToolCallDelta) bool {
 		a.note(ac.index, RepairCallChanged)
 	}
 	for k, v := range d.Extra {
+		if k == "custom" && len(v) > 0 && v[0] == '{' {
+			if !a.addCustom(call, v) {
+				return false
+			}
+			continue
+		}
 		if _, ok := call.extra[k]; ok {
 			continue // the first value of a key wins, like the id's
 		}
@@ -213,6 +223,64 @@ func (a *Accumulator) addCall(ac *accChoice, d *ToolCallDelta) bool {
 		call.extra[k] = v
 	}
 	return a.write(&call.args, d.Arguments)
+}
+
+// addCustom adds a fragment of an OpenAI custom tool call's "custom" object: its input
+// is appended, as the arguments of a function are; any other key's first value wins, as
+// the name's does. It reports false when the size limit was passed.
+func (a *Accumulator) addCustom(call *accCall, v json.RawMessage) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(v, &m) != nil {
+		return a.grow(len(v)) // not an object after all: dropped, but counted
+	}
+	call.isCustom = true
+	for k, v := range m {
+		if k == "input" {
+			if len(v) > 0 && v[0] == '"' && !a.write(&call.input, textOf(v)) {
+				return false
+			}
+			continue
+		}
+		if _, ok := call.custom[k]; ok {
+			continue
+		}
+		if !a.grow(len(k) + len(v)) {
+			return false
+		}
+		if call.custom == nil {
+			call.custom = map[string]json.RawMessage{}
+		}
+		call.custom[k] = v
+	}
+	return true
+}
+
+// customJSON returns the assembled "custom" object, its keys in sorted order.
+func (call *accCall) customJSON() json.RawMessage {
+	keys := slices.Sorted(maps.Keys(call.custom))
+	b := []byte{'{'}
+	wrote := false
+	put := func(k string, v []byte) {
+		if wrote {
+			b = append(b, ',')
+		}
+		wrote = true
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = append(b, v...)
+	}
+	inputDone := false
+	for _, k := range keys {
+		if !inputDone && k > "input" {
+			put("input", appendString(nil, string(call.input)))
+			inputDone = true
+		}
+		put(k, call.custom[k])
+	}
+	if !inputDone {
+		put("input", appendString(nil, string(call.input)))
+	}
+	return append(b, '}')
 }
 
 // choice returns the choice with the given index, adding it if it is new.
@@ -308,6 +376,12 @@ func (a *Accumulator) Completion() Completion {
 		for i := range calls {
 			call := &calls[i]
 			tc := ToolCall{ID: call.id, Type: call.typ, Name: call.name, Arguments: string(call.args), Extra: maps.Clone(call.extra)}
+			if call.isCustom {
+				if tc.Extra == nil {
+					tc.Extra = map[string]json.RawMessage{}
+				}
+				tc.Extra["custom"] = call.customJSON()
+			}
 			if tc.Type == "" {
 				tc.Type = "function"
 				missingType++

@@ -65,7 +65,9 @@ func ImagePart(url string) Part { return Part{Type: "image_url", ImageURL: url} 
 // shape {"id","type","function":{"name","arguments"}}.
 type ToolCall struct {
 	ID string
-	// Type is "function"; it is sent as "function" when empty.
+	// Type is "function", or "custom" for an OpenAI custom tool call, whose
+	// {"name","input"} object is Extra["custom"] and which has no Name or Arguments; it
+	// is sent as "function" when empty.
 	Type string
 	Name string
 	// Arguments is the JSON text of the arguments exactly as the server sent it. It may
@@ -194,7 +196,8 @@ func (p *Part) appendJSON(b []byte) []byte {
 }
 
 // MarshalJSON encodes the call as {"id","type","function":{"name","arguments"}} followed
-// by its Extra keys in sorted order.
+// by its Extra keys in sorted order. An OpenAI custom tool call (Extra["custom"], with no
+// Name and no Arguments) is sent without the "function" object it never had.
 func (c ToolCall) MarshalJSON() ([]byte, error) { return c.appendJSON(nil) }
 
 func (c *ToolCall) appendJSON(b []byte) ([]byte, error) {
@@ -202,11 +205,13 @@ func (c *ToolCall) appendJSON(b []byte) ([]byte, error) {
 	b = appendString(b, c.ID)
 	b = append(b, `,"type":`...)
 	b = appendString(b, cmp.Or(c.Type, "function"))
-	b = append(b, `,"function":{"name":`...)
-	b = appendString(b, c.Name)
-	b = append(b, `,"arguments":`...)
-	b = appendString(b, c.Arguments)
-	b = append(b, '}')
+	if _, custom := c.Extra["custom"]; !custom || c.Name != "" || c.Arguments != "" {
+		b = append(b, `,"function":{"name":`...)
+		b = appendString(b, c.Name)
+		b = append(b, `,"arguments":`...)
+		b = appendString(b, c.Arguments)
+		b = append(b, '}')
+	}
 	for _, k := range slices.Sorted(maps.Keys(c.Extra)) {
 		switch k {
 		case "id", "type", "function", "index":

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -193,5 +195,36 @@ func TestPartJSONRoundTrip(t *testing.T) {
 	}
 	if b, err := json.Marshal(p); err != nil || string(b) != raw {
 		t.Errorf("json.Marshal = %s, %v; want %s", b, err, raw)
+	}
+}
+
+// TestCustomToolCallIsAssembledAndSentBackAsItCame checks an OpenAI custom tool call:
+// custom.input streamed in fragments is joined, and the call goes back without an empty
+// function object beside custom.
+func TestCustomToolCallIsAssembledAndSentBackAsItCame(t *testing.T) {
+	events := []string{
+		`{"id":"x","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_1","type":"custom","custom":{"name":"code_exec","input":""}}]}}]}`,
+		`{"id":"x","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"custom":{"input":"print("}}]}}]}`,
+		`{"id":"x","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"custom":{"input":"\"hi\")"}}]}}]}`,
+		`{"id":"x","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`,
+	}
+	base := newRawServer(t, func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, e := range events {
+			io.WriteString(w, "data: "+e+"\n\n")
+		}
+		io.WriteString(w, "data: [DONE]\n\n")
+	})
+	got, err := lockchat.New(lockchat.WithBaseURL(base)).Chat(context.Background(), "m", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := got.Message().ToolCalls
+	if len(calls) != 1 || calls[0].Type != "custom" || string(calls[0].Extra["custom"]) != `{"input":"print(\"hi\")","name":"code_exec"}` {
+		t.Fatalf("calls %+v", calls)
+	}
+	b, err := calls[0].MarshalJSON()
+	if want := `{"id":"call_1","type":"custom","custom":{"input":"print(\"hi\")","name":"code_exec"}}`; err != nil || string(b) != want {
+		t.Fatalf("sent back as\n %s, %v\nwant %s", b, err, want)
 	}
 }
