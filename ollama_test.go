@@ -28,6 +28,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -681,5 +682,23 @@ func TestOllamaWithoutStreaming(t *testing.T) {
 	m := comp.Message()
 	if m.Content != ollamaThought || m.Reasoning != ollamaReasoning || comp.Usage == nil || comp.Usage.CompletionTokens == 0 {
 		t.Errorf("Chat: content %q, reasoning %q, usage %+v", m.Content, m.Reasoning, comp.Usage)
+	}
+}
+
+// TestOllamaModels lists the test models through Client.Models.
+func TestOllamaModels(t *testing.T) {
+	base := ollamaURL(t)
+	models, err := lockchat.New(lockchat.WithBaseURL(base)).Models(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range models {
+		ids = append(ids, m.ID)
+	}
+	for _, want := range []string{"lockchat-text:latest", "lockchat-tool:latest", "lockchat-think:latest", "lockchat-long:latest", "lockchat-loop:latest", "lockchat-tools2:latest"} {
+		if !slices.Contains(ids, want) {
+			t.Errorf("models %q lack %q", ids, want)
+		}
 	}
 }

@@ -108,6 +108,7 @@ type Server struct {
 	srv *httptest.Server
 
 	mu       sync.Mutex
+	models   []string // what GET /v1/models lists
 	replies  []Reply
 	next     int   // the reply for the next request
 	notFound []int // the "does not exist" answers each reply gave
@@ -124,7 +125,8 @@ func NewServer(replies ...Reply) *Server {
 	if len(replies) == 0 {
 		replies = []Reply{{}}
 	}
-	s := &Server{replies: replies, notFound: make([]int, len(replies))}
+	s := &Server{replies: replies, notFound: make([]int, len(replies)),
+		models: []string{lockchat.ModelGPT35Turbo, lockchat.ModelGPT4}}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
@@ -161,6 +163,14 @@ func (s *Server) SetReplies(replies ...Reply) {
 	s.replies = replies
 	s.next = 0
 	s.notFound = make([]int, len(replies))
+}
+
+// SetModels changes what GET /v1/models lists (lockchat's Client.Models); by default the
+// Lockchat models, gpt-3.5-turbo and gpt-4. Such a request is recorded but takes no reply.
+func (s *Server) SetModels(ids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.models = ids
 }
 
 // Requests returns the requests received so far, in order.
@@ -205,6 +215,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
 	n := len(s.requests)
+	if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/models") {
+		models := s.models
+		s.mu.Unlock()
+		list := make([]map[string]any, len(models))
+		for i, id := range models {
+			list[i] = map[string]any{"id": id, "object": "model", "created": 1700000000, "owned_by": "lockchattest"}
+		}
+		w.Header().Set("X-Request-Id", fmt.Sprintf("req-%d", n))
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, mustJSON(map[string]any{"object": "list", "data": list}))
+		return
+	}
 	i := min(s.next, len(s.replies)-1)
 	reply := s.replies[i]
 	notFound := s.notFound[i] < reply.ModelNotFound
