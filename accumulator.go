@@ -55,6 +55,9 @@ type Repair struct {
 	Kind string
 	// Count is how many fragments or chunks needed it.
 	Count int
+	// Param names the request parameter a request repair changed (RepairParamDropped,
+	// RepairParamRenamed, RepairStreamOff); "" for a stream repair.
+	Param string
 }
 
 // The repairs an Accumulator makes, beside those of tool-call indexes (see

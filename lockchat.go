@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+	"sync"
 )
 
 // The facts of the original Lockchat provider.
@@ -45,6 +46,8 @@ const (
 // New. A Client is safe for concurrent use.
 type Client struct {
 	cfg config
+	// repairs maps a model to the requestRepair its rejections taught (see repair.go).
+	repairs sync.Map
 }
 
 // New returns a client configured by opts; each call may override them.
@@ -171,21 +174,29 @@ func (c *Client) Chat(ctx context.Context, model string, messages []Message, opt
 
 func (c *Client) chat(ctx context.Context, cfg *config, model string, messages []Message) (Completion, error) {
 	acc := Accumulator{MaxSize: cfg.maxCompletion}
+	var repairs []Repair // of the request, which outlive the attempts
 	err := c.run(ctx, cfg, model, messages, func(s *chunkStream) bool {
 		if len(s.dec.choices) == 0 && s.dec.usage == nil {
 			return true
 		}
 		acc.Add(s.chunk())
 		return acc.Err() == nil
-	}, func(attempt int) {
-		if attempt > 1 {
-			acc = Accumulator{MaxSize: cfg.maxCompletion} // the failed attempt's role and id go
-		}
+	}, &callHooks{
+		begin: func(attempt int) {
+			if attempt > 1 {
+				acc = Accumulator{MaxSize: cfg.maxCompletion} // the failed attempt's role and id go
+			}
+		},
+		repair: func(r Repair) { repairs = append(repairs, r) },
 	})
-	if err := acc.Err(); err != nil {
-		return acc.Completion(), err
+	comp := acc.Completion()
+	if repairs != nil {
+		comp.Repairs = append(repairs, comp.Repairs...)
 	}
-	return acc.Completion(), err
+	if err := acc.Err(); err != nil {
+		return comp, err
+	}
+	return comp, err
 }
 
 // Complete sends the conversation to model and returns the first choice's text: it is
@@ -269,36 +280,69 @@ var errStop = errors.New("lockchat: caller stopped")
 // run sends the request, retrying failures that happen before any output was delivered,
 // and feeds every chunk to h. It counts the chunks that carry output (see hasOutput): the
 // unit of InterruptedError.Delivered, the same for every call.
-// begin, if not nil, is called before each attempt, with its number from 1.
-func (c *Client) run(ctx context.Context, cfg *config, model string, messages []Message, h handler, begin func(attempt int)) error {
+// hooks, if not nil, hears of the attempts and request repairs.
+func (c *Client) run(ctx context.Context, cfg *config, model string, messages []Message, h handler, hooks *callHooks) error {
 	ctx, tr := startTrace(ctx, cfg, CallInfo{Model: model, Messages: messages})
 	if tr == nil {
-		return c.runAttempts(ctx, cfg, model, messages, h, begin, nil)
+		return c.runAttempts(ctx, cfg, model, messages, h, hooks, nil)
 	}
 	err := c.runAttempts(ctx, cfg, model, messages, func(s *chunkStream) bool {
 		tr.onChunk(s)
 		return h(s)
-	}, begin, tr)
+	}, hooks, tr)
 	tr.onDone(err)
 	return err
 }
 
+// callHooks are what a call hears of its attempts beside the chunks; a nil field is
+// not called.
+type callHooks struct {
+	begin  func(attempt int) // before each attempt, numbered from 1
+	repair func(Repair)      // a repair made to the request (see repair.go)
+}
+
 // runAttempts is run's retry loop; tr receives its events.
-func (c *Client) runAttempts(ctx context.Context, cfg *config, model string, messages []Message, h handler, begin func(int), tr *tracer) error {
+func (c *Client) runAttempts(ctx context.Context, cfg *config, model string, messages []Message, h handler, hooks *callHooks, tr *tracer) error {
+	if hooks == nil {
+		hooks = &callHooks{}
+	}
+	known := c.remembered(model)
+	cfg = known.apply(cfg)
 	payload, err := buildPayload(cfg, model, messages)
 	if err != nil {
 		return err
 	}
-	delivered := 0
+	delivered, retries := 0, 0
+	repaired := known // each repair is made once
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return &contextEnded{err}
 		}
 		tr.onAttempt(attempt+1, 0, cfg.baseURL, model)
-		if begin != nil {
-			begin(attempt + 1)
+		if hooks.begin != nil {
+			hooks.begin(attempt + 1)
 		}
 		err := c.attempt(ctx, cfg, payload, h, &delivered, tr) // quotes no credential
+		var apiErr *APIError
+		if delivered == 0 && errors.As(err, &apiErr) {
+			// A model that rejects one of lockchat's own parameters: change the request
+			// and send it again, at once; it is no retry.
+			if r := repairFor(cfg, apiErr) &^ repaired; r != 0 {
+				repaired |= r
+				cfg = r.apply(cfg)
+				if payload, err = buildPayload(cfg, model, messages); err != nil {
+					return err
+				}
+				c.remember(model, r)
+				for _, rp := range r.repairs() {
+					logRepair(ctx, cfg.logger, model, rp, apiErr)
+					if hooks.repair != nil {
+						hooks.repair(rp)
+					}
+				}
+				continue
+			}
+		}
 		switch {
 		case err == nil:
 			return nil
@@ -313,13 +357,14 @@ func (c *Client) runAttempts(ctx context.Context, cfg *config, model string, mes
 			return &contextEnded{err}
 		case delivered > 0:
 			return &InterruptedError{Delivered: delivered, Err: err}
-		case attempt >= cfg.maxRetries || !retryable(err):
+		case retries >= cfg.maxRetries || !retryable(err):
 			if attempt > 0 {
 				return &gaveUpError{attempts: attempt + 1, err: err}
 			}
 			return err
 		}
-		delay := retryDelay(cfg, attempt, err)
+		delay := retryDelay(cfg, retries, err)
+		retries++
 		tr.onRetry(err, delay)
 		logRetry(ctx, cfg.logger, attempt+1, err, delay)
 		if err := sleep(ctx, delay); err != nil {

@@ -63,10 +63,16 @@ type config struct {
 	usage         bool
 	noObfuscation bool
 	noStream      bool
-	insecureHTTP  bool     // credentials may go over plain http to any host
-	without       []string // payload fields not sent (WithoutParam)
-	traces        []func(context.Context, CallInfo) (context.Context, *Trace)
-	maxCompletion int
+	// temperatureSet: WithTemperature was given, so a repair never drops it.
+	temperatureSet bool
+	// maxTokens is WithMaxTokens' limit, 0 for none, sent as max_tokens, or as
+	// max_completion_tokens once a model asked for that name.
+	maxTokens           int
+	maxCompletionTokens bool
+	insecureHTTP        bool     // credentials may go over plain http to any host
+	without             []string // payload fields not sent (WithoutParam)
+	traces              []func(context.Context, CallInfo) (context.Context, *Trace)
+	maxCompletion       int
 
 	prep *prepared // what every request shares, worked out once; nil if it failed
 }
@@ -201,7 +207,9 @@ func WithHeader(key, value string) Option {
 
 // WithTemperature sets the sampling temperature; 0 is sent as 0. The default is
 // DefaultTemperature.
-func WithTemperature(t float64) Option { return func(c *config) { c.temperature = t } }
+func WithTemperature(t float64) Option {
+	return func(c *config) { c.temperature, c.temperatureSet = t, true }
+}
 
 // WithParam adds a field to the request's JSON payload, such as "max_tokens" or "top_p"
 // (the original provider's **kwargs). It overrides a field another option sets
@@ -237,8 +245,10 @@ func WithoutObfuscation() Option { return func(c *config) { c.noObfuscation = tr
 // idle timeout then bounds the wait for the whole answer.
 func WithoutStreaming() Option { return func(c *config) { c.noStream = true } }
 
-// WithMaxTokens sets the answer's token limit, sent as "max_tokens".
-func WithMaxTokens(n int) Option { return WithParam("max_tokens", n) }
+// WithMaxTokens sets the answer's token limit, sent as "max_tokens" (and as
+// "max_completion_tokens" to a model that rejected the first name; see Client). 0 sends
+// none.
+func WithMaxTokens(n int) Option { return func(c *config) { c.maxTokens = max(n, 0) } }
 
 // WithJSONSchema asks for an answer that is JSON following schema (see SchemaFor), sent as
 // a "response_format" of type "json_schema" under name; strict asks the server to hold

@@ -28,6 +28,9 @@ func buildPayload(cfg *config, model string, messages []Message) ([]byte, error)
 	if cfg.toolChoice != (ToolChoice{}) {
 		keys = append(keys, "tool_choice")
 	}
+	if cfg.maxTokens > 0 {
+		keys = append(keys, maxTokensKey(cfg))
+	}
 	if (cfg.usage || cfg.noObfuscation) && !cfg.noStream {
 		keys = append(keys, "stream_options") // OpenAI rejects it without streaming
 	}
@@ -83,12 +86,22 @@ func appendField(b []byte, cfg *config, key, model string, messages []Message) (
 		return append(b, "true"...), nil
 	case "temperature":
 		return appendFloat(b, key, cfg.temperature)
+	case "max_tokens", "max_completion_tokens":
+		return strconv.AppendInt(b, int64(cfg.maxTokens), 10), nil
 	case "tools":
 		return appendValue(b, key, cfg.tools)
 	case "tool_choice":
 		return appendValue(b, key, cfg.toolChoice)
 	}
 	panic("lockchat: no value for payload field " + key)
+}
+
+// maxTokensKey is the name WithMaxTokens' limit is sent under.
+func maxTokensKey(cfg *config) string {
+	if cfg.maxCompletionTokens {
+		return "max_completion_tokens"
+	}
+	return "max_tokens"
 }
 
 // appendStreamOptions appends "stream_options" for WithUsage and WithoutObfuscation,
