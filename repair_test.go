@@ -43,7 +43,9 @@ func TestRequestRepairs(t *testing.T) {
 				return !old && r.Payload["max_completion_tokens"] != nil && r.Payload["max_completion_tokens"].(interface{ String() string }).String() == "5"
 			}},
 		{"streaming turned off", streamRejected, nil, lockchat.RepairStreamOff, "stream",
-			func(r lockchattest.Request) bool { return r.Payload["stream"] == false && r.Header.Get("Accept") == "application/json" }},
+			func(r lockchattest.Request) bool {
+				return r.Payload["stream"] == false && r.Header.Get("Accept") == "application/json"
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := lockchattest.NewServer(tc.rejected, ok)
