@@ -3,6 +3,8 @@ package lockchat_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -323,5 +325,32 @@ func TestChatAssemblesTheAttemptThatAnswered(t *testing.T) {
 	}
 	if n := len(srv.Requests()); n != 2 {
 		t.Fatalf("%d requests, want 2", n)
+	}
+}
+
+// sseServer serves events as one event stream, then [DONE].
+func sseServer(t *testing.T, events ...string) string {
+	t.Helper()
+	return newRawServer(t, func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, e := range events {
+			fmt.Fprintf(w, "data: %s\n\n", e)
+		}
+		fmt.Fprint(w, "data: [DONE]\n\n")
+	})
+}
+
+// TestToolCallsOfAChunkAreBounded: many choices of many empty calls, each within its
+// own bound, make too many calls for one chunk.
+func TestToolCallsOfAChunkAreBounded(t *testing.T) {
+	calls := "[" + strings.Repeat("{},", 999) + "{}]"
+	var choices []string
+	for i := range 8 {
+		choices = append(choices, fmt.Sprintf(`{"index":%d,"delta":{"tool_calls":%s}}`, i, calls))
+	}
+	base := sseServer(t, `{"choices":[`+strings.Join(choices, ",")+`]}`)
+	_, err := lockchat.New(lockchat.WithBaseURL(base)).Chat(context.Background(), "m", nil)
+	if !errors.Is(err, lockchat.ErrMalformedStream) || !strings.Contains(err.Error(), "in one chunk") || strings.Count(err.Error(), "lockchat:") != 1 {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -17,8 +17,9 @@ import (
 // server cannot make the decoder's per-choice state grow without limit.
 const maxChoices = 1024
 
-// maxToolCalls bounds a tool-call index, the entries of one delta's tool_calls and the
-// calls of one choice.
+// maxToolCalls bounds a tool-call index, the entries of one delta's tool_calls, the
+// entries of every tool_calls of one chunk together (so that many choices of many calls
+// cannot make a chunk take far more memory than its line) and the calls of one choice.
 const maxToolCalls = 1024
 
 // The keys whose values give a chunk its meaning, at each level of the object.
@@ -187,8 +188,9 @@ func (d *chunkDecoder) decodeMode(data []byte, fast bool) error {
 }
 
 var (
-	errTooManyChoices   = malformed("choices", fmt.Errorf("more than %d in one chunk", maxChoices))
-	errTooManyToolCalls = malformed("tool_calls", fmt.Errorf("more than %d in one delta", maxToolCalls))
+	errTooManyChoices    = malformed("choices", fmt.Errorf("more than %d in one chunk", maxChoices))
+	errTooManyToolCalls  = malformed("tool_calls", fmt.Errorf("more than %d in one delta", maxToolCalls))
+	errTooManyChunkCalls = malformed("tool_calls", fmt.Errorf("more than %d in one chunk", maxToolCalls))
 )
 
 func (d *chunkDecoder) interpretChoice(rc *rawChoice, pos int, fast bool) (decodedChoice, error) {
@@ -274,6 +276,9 @@ func (d *chunkDecoder) decodeCalls(raw []byte, fast bool) error {
 	}
 	if err != nil {
 		return err
+	}
+	if len(d.calls)+len(rcs) > maxToolCalls {
+		return errTooManyChunkCalls
 	}
 	for i := range rcs {
 		rc := &rcs[i]

@@ -71,6 +71,24 @@ func (s *chunkStream) reset(body io.Reader, maxLine int) {
 	s.pending = s.pending[:0]
 	s.id, s.model, s.idRaw, s.modelRaw = "", "", s.idRaw[:0], s.modelRaw[:0]
 	s.slab, s.callSlab = nil, nil
+	s.choices, s.pending = trimmed(s.choices), trimmed(s.pending)
+	d := &s.dec
+	d.choices, d.calls, d.raws, d.holes = trimmed(d.choices), trimmed(d.calls), trimmed(d.raws), trimmed(d.holes)
+}
+
+// keepCap bounds the capacity of the slices a stream keeps from one body to the next,
+// and so in the pool: those a hostile chunk of many choices or tool calls grew are let
+// go, not kept for the next call.
+const keepCap = 64
+
+// trimmed returns s emptied, its elements cleared (they may point into a body), or nil
+// when it grew past keepCap.
+func trimmed[S ~[]E, E any](s S) S {
+	if cap(s) > keepCap {
+		return nil
+	}
+	clear(s[:cap(s)])
+	return s[:0]
 }
 
 // next decodes the next chunk into s.dec. It returns io.EOF when the stream is complete:

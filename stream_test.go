@@ -531,3 +531,29 @@ func TestWaitingAfterAHugeChunkHoldsNothingOfIt(t *testing.T) {
 }
 
 var defaultCfg = defaultConfig()
+
+// TestPooledDecoderKeepsNoGrownSlices: a chunk of many tool calls grows the decoder's
+// slices; what goes back to the pool is trimmed.
+func TestPooledDecoderKeepsNoGrownSlices(t *testing.T) {
+	calls := "[" + strings.Repeat(`{"index":0},`, 999) + `{"index":0}]`
+	var choices []string
+	for i := range 100 {
+		choices = append(choices, `{"index":`+strconv.Itoa(i)+`,"delta":{"tool_calls":[{}]}}`)
+	}
+	body := "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":" + calls + "}}]}\n\n" +
+		"data: {\"choices\":[" + strings.Join(choices, ",") + "]}\n\n"
+	s := new(chunkStream)
+	s.reset(strings.NewReader(body), 1<<20)
+	for range 2 {
+		if err := s.next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cap(s.dec.calls) < 1000 || cap(s.dec.choices) < 100 {
+		t.Fatalf("the chunks did not grow the slices: %d calls, %d choices", cap(s.dec.calls), cap(s.dec.choices))
+	}
+	s.reset(nil, 1<<20)
+	if c := max(cap(s.dec.calls), cap(s.dec.choices), cap(s.dec.raws), cap(s.choices), cap(s.pending)); c > keepCap {
+		t.Fatalf("the reset stream keeps a slice of capacity %d", c)
+	}
+}
