@@ -106,8 +106,10 @@ func (e *CompletionTooLargeError) Error() string {
 // ToolCallDelta.Index, in index order. An Accumulator is not safe for concurrent use.
 type Accumulator struct {
 	// MaxSize bounds the bytes kept (content, reasoning, refusal, tool calls of every
-	// choice together): 0 means DefaultMaxCompletionSize, a negative value no limit. Past
-	// it Add keeps nothing more and Err returns a *CompletionTooLargeError.
+	// choice together, each choice and each call counting at least the 3 bytes of its
+	// smallest form on the wire, "{},"): 0 means DefaultMaxCompletionSize, a negative
+	// value no limit. Past it Add keeps nothing more and Err returns a
+	// *CompletionTooLargeError.
 	MaxSize int
 
 	id, model string
@@ -162,7 +164,12 @@ func (a *Accumulator) Add(ch Chunk) {
 	}
 	for i := range ch.Choices {
 		c := &ch.Choices[i]
+		n := len(a.choices)
 		ac := a.choice(c.Index)
+		if len(a.choices) > n && !a.grow(minEntrySize) {
+			a.choices = a.choices[:n]
+			return
+		}
 		if ac.role == "" {
 			ac.role = c.Role
 		}
@@ -188,7 +195,12 @@ func (a *Accumulator) addCall(ac *accChoice, d *ToolCallDelta) bool {
 	if d.Repair != "" {
 		a.note(ac.index, d.Repair)
 	}
+	n := len(ac.calls)
 	call := ac.call(d.Index)
+	if len(ac.calls) > n && !a.grow(minEntrySize) {
+		ac.calls = ac.calls[:n]
+		return false
+	}
 	changed := false
 	for _, f := range []struct {
 		dst *string
@@ -285,6 +297,11 @@ func (call *accCall) customJSON() json.RawMessage {
 	}
 	return append(b, '}')
 }
+
+// minEntrySize is what a new choice or tool call counts against MaxSize beside its
+// text: the least it takes on the wire, "{}" and a comma, so that a stream of empty
+// calls or choices cannot assemble more entries than its size.
+const minEntrySize = len("{},")
 
 // choice returns the choice with the given index, adding it if it is new.
 func (a *Accumulator) choice(index int) *accChoice {

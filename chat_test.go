@@ -354,3 +354,23 @@ func TestToolCallsOfAChunkAreBounded(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestMaxCompletionSizeCountsEmptyCalls: a 300 KB stream of empty calls passes a
+// 256 KiB limit.
+func TestMaxCompletionSizeCountsEmptyCalls(t *testing.T) {
+	calls := "[" + strings.Repeat("{},", 999) + "{}]"
+	var events []string
+	for i := range 100 {
+		events = append(events, fmt.Sprintf(`{"choices":[{"index":%d,"delta":{"tool_calls":%s}}]}`, i, calls))
+	}
+	base := sseServer(t, events...)
+	got, err := lockchat.New(lockchat.WithBaseURL(base), lockchat.WithMaxCompletionSize(256<<10)).Chat(context.Background(), "m", nil)
+	var tooLarge *lockchat.CompletionTooLargeError
+	n := 0
+	for _, c := range got.Choices {
+		n += len(c.Message.ToolCalls)
+	}
+	if !errors.As(err, &tooLarge) || n > 256<<10/3 {
+		t.Fatalf("%d calls, err %v", n, err)
+	}
+}

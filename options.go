@@ -321,9 +321,9 @@ func WithToolChoice(choice ToolChoice) Option {
 // Completion.Usage, usually in a last chunk with no choices.
 func WithUsage() Option { return func(c *config) { c.usage = true } }
 
-// WithMaxCompletionSize bounds what Chat (and an Accumulator) assembles: the bytes of
-// content, reasoning, refusal and tool calls of every choice together. Past it Chat fails
-// with a *CompletionTooLargeError rather than grow without limit. As for
-// Accumulator.MaxSize, 0 means the default, DefaultMaxCompletionSize, and a negative value
-// no limit.
+// WithMaxCompletionSize bounds what Chat and Complete assemble: the bytes of content,
+// reasoning, refusal and tool calls of every choice together, each choice and each call
+// counting at least its smallest size on the wire (see Accumulator.MaxSize). Past it
+// they fail with a *CompletionTooLargeError rather than grow without limit. As for
+// Accumulator.MaxSize, 0 means DefaultMaxCompletionSize and a negative value no limit.
 func WithMaxCompletionSize(n int) Option { return func(c *config) { c.maxCompletion = n } }
