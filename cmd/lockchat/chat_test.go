@@ -279,3 +279,15 @@ func TestOneShotWhenNotATerminal(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q, requests %d", code, out, len(srv.Requests()))
 	}
 }
+
+// TestBannerMasksCredentials checks that the chat's banner shows the base URL without
+// its user, password or the values of credential query parameters.
+func TestBannerMasksCredentials(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"ok"}})
+	defer srv.Close()
+	u := strings.Replace(srv.URL, "http://", "http://me:pw-secret@", 1) + "?api-version=1&api-key=sk-secret"
+	_, errOut := runChat(t, "/bye\n", "-base-url", u)
+	if !strings.HasPrefix(errOut, "Chat with gpt-3.5-turbo at "+srv.URL+"?api-version=1&api-key=xxxxx.") || strings.Contains(errOut, "secret") {
+		t.Fatalf("banner %q", errOut)
+	}
+}

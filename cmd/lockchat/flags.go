@@ -357,7 +357,7 @@ func displayURL(base string) string {
 		return "the server"
 	}
 	u.User = nil
-	return stripAll(u.String())
+	return stripAll(lockchat.RedactURL(u.String())) // credential query values masked too
 }
 
 // clientOptions are the options of the client the settings describe.
