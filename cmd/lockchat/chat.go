@@ -23,6 +23,7 @@ const chatHelp = `Commands:
   /clear         forget the conversation (the system message stays)
   /system TEXT   set the system message; /system alone shows it
   /model NAME    switch to another model; /model alone shows it
+  /models        list the server's models
   /retry         ask the last question again, forgetting its answer
   /help          this list
 A line ending in \ goes on on the next line; lines between """ and """ are one message.
@@ -133,6 +134,10 @@ func (c *chat) command(ctx context.Context, line string) (leave bool) {
 		}
 		c.s.model = arg
 		note(w, dim, "(model: "+stripAll(arg)+")")
+	case "models":
+		if err := c.s.printModels(ctx, c.s.sys.stdout); err != nil {
+			c.s.printError(err)
+		}
 	case "retry":
 		if !c.asked {
 			note(w, dim, "(nothing to retry yet)")

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +31,12 @@ type settings struct {
 	timeout       time.Duration // per answer; 0 for none
 	idleTimeout   time.Duration
 	maxTokens     int // 0: not sent
+	// temperatureSet: -temperature was given, so it is sent as the user's own, never
+	// dropped for a model that rejects it; noTemperature: -no-temperature.
+	temperatureSet, noTemperature bool
+	schemaFile                    string // -schema: a JSON schema the answer must follow
+	schema                        []byte // its content
+	listModels                    bool   // -models: list the server's models and exit
 	params        []param
 	headers       []header
 	json          bool
@@ -96,7 +104,7 @@ func parseSettings(args []string, getenv func(string) string, stdout, stderr io.
 	fs := flag.NewFlagSet("lockchat", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // the errors and the usage are written below
 	fs.Usage = func() {}
-	fs.StringVar(&s.model, "model", lockchat.ModelGPT35Turbo, "model `name`")
+	fs.StringVar(&s.model, "model", "", "model `name` (default $LOCKCHAT_MODEL, "+lockchat.ModelGPT35Turbo+")")
 	// The defaults of -base-url and -api-key are filled in after parsing, so that -h never
 	// shows what the environment holds (a key, or a URL with a password in it).
 	fs.StringVar(&s.baseURL, "base-url", "", "API base `URL` (default $LOCKCHAT_BASE_URL, $OPENAI_BASE_URL, "+lockchat.DefaultBaseURL+")")
@@ -105,6 +113,9 @@ func parseSettings(args []string, getenv func(string) string, stdout, stderr io.
 	fs.StringVar(&s.system, "system", "", "system `message` sent before the conversation")
 	fs.Float64Var(&s.temperature, "temperature", lockchat.DefaultTemperature, "sampling temperature")
 	fs.IntVar(&s.maxTokens, "max-tokens", 0, "longest answer in tokens, sent as max_tokens (0: not sent)")
+	fs.BoolVar(&s.noTemperature, "no-temperature", false, "send no temperature, for models that take only their own")
+	fs.StringVar(&s.schemaFile, "schema", "", "JSON schema `file` the answer must follow (response_format json_schema, strict)")
+	fs.BoolVar(&s.listModels, "models", false, "list the server's models and exit")
 	fs.Var(&params, "param", "extra payload field as `key=value`, the value read as JSON when it parses, else a string (repeatable)")
 	fs.Var(&headers, "header", "extra request header as `\"Name: value\"` (repeatable)")
 	fs.IntVar(&s.retries, "retries", lockchat.DefaultMaxRetries, "retries before the first token")
@@ -127,11 +138,20 @@ func parseSettings(args []string, getenv func(string) string, stdout, stderr io.
 		fmt.Fprintln(stderr, "Run lockchat -h for the flags.")
 		return nil, errUsage
 	}
+	modelSet := false
 	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "verbose" {
+		switch f.Name {
+		case "verbose":
 			s.verboseSet = true
+		case "temperature":
+			s.temperatureSet = true
+		case "model":
+			modelSet = true
 		}
 	})
+	if !modelSet {
+		s.model = firstSet(getenv("LOCKCHAT_MODEL"), lockchat.ModelGPT35Turbo)
+	}
 	s.prompt = strings.Join(fs.Args(), " ")
 	s.baseURL = firstSet(s.baseURL, getenv("LOCKCHAT_BASE_URL"), getenv("OPENAI_BASE_URL"))
 	// OPENAI_API_KEY is set on many machines for OpenAI itself: it is sent only to a
@@ -149,6 +169,20 @@ func parseSettings(args []string, getenv func(string) string, stdout, stderr io.
 	}
 	if s.model == "" {
 		problems = append(problems, "-model must not be empty")
+	}
+	if s.noTemperature && s.temperatureSet {
+		problems = append(problems, "-temperature and -no-temperature cannot go together")
+	}
+	if s.schemaFile != "" {
+		b, err := os.ReadFile(s.schemaFile)
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("-schema: %v", err))
+		case !json.Valid(b):
+			problems = append(problems, fmt.Sprintf("-schema: %s is not valid JSON", s.schemaFile))
+		default:
+			s.schema = b
+		}
 	}
 	if err := checkBaseURL(s.baseURL); err != nil {
 		problems = append(problems, err.Error())
@@ -198,6 +232,7 @@ Environment:
   LOCKCHAT_BASE_URL, then OPENAI_BASE_URL   the API base URL when -base-url is not given
   LOCKCHAT_API_KEY, then OPENAI_API_KEY     the API key when -api-key is not given (OPENAI_API_KEY
                                             only with -base-url, LOCKCHAT_BASE_URL or OPENAI_BASE_URL)
+  LOCKCHAT_MODEL                            the model when -model is not given
   NO_COLOR                                  show reasoning with a label, not dimmed
 
 Exit status: 0 done, 1 error, 2 bad usage, 130 interrupted (Ctrl-C).
@@ -365,7 +400,6 @@ func (s *settings) clientOptions(logger lockchat.Option) []lockchat.Option {
 	opts := []lockchat.Option{
 		lockchat.WithBaseURL(s.baseURL),
 		lockchat.WithAPIKey(s.apiKey),
-		lockchat.WithTemperature(s.temperature),
 		lockchat.WithMaxRetries(s.retries),
 		lockchat.WithIdleTimeout(s.idleTimeout),
 		logger,
@@ -376,8 +410,18 @@ func (s *settings) clientOptions(logger lockchat.Option) []lockchat.Option {
 	if s.verbose {
 		opts = append(opts, lockchat.WithUsage())
 	}
+	switch {
+	case s.noTemperature:
+		opts = append(opts, lockchat.WithoutParam("temperature"))
+	case s.temperatureSet:
+		opts = append(opts, lockchat.WithTemperature(s.temperature))
+	}
 	if s.maxTokens > 0 {
-		opts = append(opts, lockchat.WithParam("max_tokens", s.maxTokens))
+		opts = append(opts, lockchat.WithMaxTokens(s.maxTokens))
+	}
+	if s.schema != nil {
+		name := strings.TrimSuffix(filepath.Base(s.schemaFile), filepath.Ext(s.schemaFile))
+		opts = append(opts, lockchat.WithJSONSchema(schemaName(name), s.schema, true))
 	}
 	for _, p := range s.params {
 		opts = append(opts, lockchat.WithParam(p.key, p.value)) // after -max-tokens: -param wins
@@ -386,4 +430,22 @@ func (s *settings) clientOptions(logger lockchat.Option) []lockchat.Option {
 		opts = append(opts, lockchat.WithHeader(h.name, h.value))
 	}
 	return opts
+}
+
+// schemaName makes a file's name a schema name OpenAI takes: letters, digits, "_" and
+// "-", at most 64 of them.
+func schemaName(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 64 {
+		b = b[:64]
+	}
+	if len(b) == 0 {
+		return "answer"
+	}
+	return string(b)
 }

@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -109,11 +110,32 @@ func run(ctx context.Context, args []string, sys *system) int {
 		model:  set.model,
 		dim:    sys.stdoutTerminal && term != "" && term != "dumb" && sys.getenv("NO_COLOR") == "",
 	}
+	if set.listModels {
+		if err := s.printModels(ctx, sys.stdout); err != nil {
+			s.printError(err)
+			return 1
+		}
+		return 0
+	}
 	if chatting {
 		c := &chat{s: s, system: set.system}
 		return c.run(ctx, banner(set))
 	}
 	return oneShot(ctx, s)
+}
+
+// printModels writes the server's models to w, one name a line, in the server's order.
+func (s *session) printModels(ctx context.Context, w io.Writer) error {
+	models, err := s.client.Models(ctx)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, m := range models {
+		b.WriteString(stripAll(m.ID) + "\n")
+	}
+	_, err = io.WriteString(w, b.String())
+	return err
 }
 
 // banner is the chat's first line: what it talks to, and how to get help and leave.

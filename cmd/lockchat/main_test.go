@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -475,4 +477,88 @@ func TestInterruptSignal(t *testing.T) {
 		cmd.Process.Signal(syscall.SIGINT)
 		wait(cmd)
 	})
+}
+
+func TestModelsFlagAndCommand(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"ok"}})
+	defer srv.Close()
+	srv.SetModels("llama3", "qwen3\x1b[2J")
+	code, out, errOut := runCLI([]string{"-models", "-base-url", srv.URL}, "", nil)
+	if code != 0 || out != "llama3\nqwen3\n" || errOut != "" {
+		t.Fatalf("-models: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	out, _ = runChat(t, "/models\n/bye\n", "-base-url", srv.URL)
+	if out != "llama3\nqwen3\n" {
+		t.Fatalf("/models printed %q", out)
+	}
+}
+
+func TestModelFromTheEnvironment(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"ok"}})
+	defer srv.Close()
+	env := map[string]string{"LOCKCHAT_MODEL": "qwen3:0.6b"}
+	if code, _, errOut := runCLI([]string{"-base-url", srv.URL, "hi"}, "", env); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if code, _, errOut := runCLI([]string{"-base-url", srv.URL, "-model", "llama3", "hi"}, "", env); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	reqs := srv.Requests()
+	if reqs[0].Model != "qwen3:0.6b" || reqs[1].Model != "llama3" {
+		t.Fatalf("models %q and %q; want LOCKCHAT_MODEL, then -model over it", reqs[0].Model, reqs[1].Model)
+	}
+}
+
+func TestTemperatureFlags(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"ok"}})
+	defer srv.Close()
+	for _, args := range [][]string{{"-no-temperature"}, {"-temperature", "0.2"}, nil} {
+		if code, _, errOut := runCLI(append(append([]string{"-base-url", srv.URL}, args...), "hi"), "", nil); code != 0 {
+			t.Fatalf("%q: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+	reqs := srv.Requests()
+	if _, has := reqs[0].Payload["temperature"]; has {
+		t.Errorf("-no-temperature sent %s", reqs[0].Body)
+	}
+	if got := fmt.Sprint(reqs[1].Payload["temperature"], " ", reqs[2].Payload["temperature"]); got != "0.2 0.7" {
+		t.Errorf("temperatures %s, want 0.2 then the default 0.7", got)
+	}
+	if code, _, errOut := runCLI([]string{"-no-temperature", "-temperature", "1", "hi"}, "", nil); code != 2 || !strings.Contains(errOut, "cannot go together") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	// The default temperature is lockchat's, so a model that rejects it gets it dropped;
+	// the user's own is kept, and the model's 400 shown.
+	rejecting := lockchattest.NewServer(lockchattest.Reply{Status: 400, Error: lockchattest.ErrorBody{
+		Message: "Unsupported value: 'temperature' does not support 0.7 with this model.", Param: "temperature", Code: "unsupported_value"}},
+		lockchattest.Reply{Tokens: []string{"ok"}})
+	defer rejecting.Close()
+	if code, out, errOut := runCLI([]string{"-base-url", rejecting.URL, "hi"}, "", nil); code != 0 || out != "ok\n" || !strings.Contains(errOut, "request repaired") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+func TestSchemaFlag(t *testing.T) {
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{`{"sunny":true}`}})
+	defer srv.Close()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "sky.json")
+	if err := os.WriteFile(file, []byte(`{"type":"object","properties":{"sunny":{"type":"boolean"}},"required":["sunny"],"additionalProperties":false}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI([]string{"-base-url", srv.URL, "-schema", file, "hi"}, "", nil)
+	if code != 0 || out != "{\"sunny\":true}\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	rf, _ := json.Marshal(srv.Requests()[0].Payload["response_format"])
+	if want := `{"json_schema":{"name":"sky","schema":{"additionalProperties":false,"properties":{"sunny":{"type":"boolean"}},"required":["sunny"],"type":"object"},"strict":true},"type":"json_schema"}`; string(rf) != want {
+		t.Errorf("response_format %s", rf)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte("{not json"), 0o600)
+	for _, f := range []string{bad, filepath.Join(dir, "missing.json")} {
+		if code, _, errOut := runCLI([]string{"-base-url", srv.URL, "-schema", f, "hi"}, "", nil); code != 2 || !strings.Contains(errOut, "-schema") {
+			t.Errorf("-schema %s: exit %d, stderr %q", f, code, errOut)
+		}
+	}
 }
