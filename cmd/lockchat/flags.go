@@ -21,31 +21,31 @@ import (
 
 // settings are what the command line and the environment ask for.
 type settings struct {
-	model         string
-	baseURL       string
-	apiKey        string
-	insecureHTTP  bool // -insecure-http: credentials may go over plain http to any host
-	system        string
-	temperature   float64
-	retries       int
-	timeout       time.Duration // per answer; 0 for none
-	idleTimeout   time.Duration
-	maxTokens     int // 0: not sent
+	model        string
+	baseURL      string
+	apiKey       string
+	insecureHTTP bool // -insecure-http: credentials may go over plain http to any host
+	system       string
+	temperature  float64
+	retries      int
+	timeout      time.Duration // per answer; 0 for none
+	idleTimeout  time.Duration
+	maxTokens    int // 0: not sent
 	// temperatureSet: -temperature was given, so it is sent as the user's own, never
 	// dropped for a model that rejects it; noTemperature: -no-temperature.
 	temperatureSet, noTemperature bool
 	schemaFile                    string // -schema: a JSON schema the answer must follow
 	schema                        []byte // its content
 	listModels                    bool   // -models: list the server's models and exit
-	params        []param
-	headers       []header
-	json          bool
-	verbose       bool
-	verboseSet    bool // -verbose was given, true or false
-	hideReasoning bool
-	demo          bool
-	version       bool
-	prompt        string // the arguments, joined by spaces
+	params                        []param
+	headers                       []header
+	json                          bool
+	verbose                       bool
+	verboseSet                    bool // -verbose was given, true or false
+	hideReasoning                 bool
+	demo                          bool
+	version                       bool
+	prompt                        string // the arguments, joined by spaces
 }
 
 // param is one -param: a payload field and its value.
