@@ -182,7 +182,7 @@ func textOnly(w Workload) bool { return w.Reasoning == "" && w.Args == "" }
 
 var clients = []client{
 	{name: "lockchat", open: func(hc *http.Client, base string, w Workload) call {
-		c := lockchat.New(lockchat.WithBaseURL(base), lockchat.WithHTTPClient(hc), lockchat.WithAPIKey(apiKey))
+		c := lockchat.New(lockchat.WithBaseURL(base), lockchat.WithHTTPClient(hc), lockchat.WithAPIKey(apiKey), lockchat.WithInsecureHTTP()) // the in-memory host is not loopback by name
 		msgs := lockchatMessages(w)
 		if !textOnly(w) {
 			return lockchatChunks(c, msgs)
@@ -200,7 +200,7 @@ var clients = []client{
 		}
 	}},
 	{name: "lockchat-chunks", open: func(hc *http.Client, base string, w Workload) call {
-		c := lockchat.New(lockchat.WithBaseURL(base), lockchat.WithHTTPClient(hc), lockchat.WithAPIKey(apiKey))
+		c := lockchat.New(lockchat.WithBaseURL(base), lockchat.WithHTTPClient(hc), lockchat.WithAPIKey(apiKey), lockchat.WithInsecureHTTP()) // the in-memory host is not loopback by name
 		return lockchatChunks(c, lockchatMessages(w))
 	}},
 	{name: "go-openai", open: func(hc *http.Client, base string, w Workload) call {
