@@ -100,10 +100,11 @@ func (e *CompletionTooLargeError) Error() string {
 //
 // It follows rules that fit every server we know of: texts are appended; a tool call's
 // first non-empty id, type and name win (never concatenated, never overwritten) and its
-// arguments are appended, as is the input of an OpenAI custom tool call (Extra["custom"],
-// whose other keys' first values win); type defaults to "function" and role to "assistant"; the last
-// finish reason and the last usage win (usage is never summed). Tool calls are keyed by
-// ToolCallDelta.Index, in index order. An Accumulator is not safe for concurrent use.
+// arguments are appended, as is the input of an OpenAI custom tool call (in
+// Extra["custom"], whose other keys' first values win); type defaults to "function" and
+// role to "assistant"; the last finish reason and the last usage win (usage is never
+// summed). Tool calls are keyed by ToolCallDelta.Index, in index order. An Accumulator
+// is not safe for concurrent use.
 type Accumulator struct {
 	// MaxSize bounds the bytes kept (content, reasoning, refusal, tool calls of every
 	// choice together, each choice and each call counting at least the 3 bytes of its
@@ -250,8 +251,11 @@ func (a *Accumulator) addCustom(call *accCall, v json.RawMessage) bool {
 	}
 	call.isCustom = true
 	for k, v := range m {
-		if k == "input" {
-			if len(v) > 0 && v[0] == '"' && !a.write(&call.input, textOf(v)) {
+		if k == "input" && len(v) > 0 && v[0] == '"' {
+			if call.input == nil {
+				call.input = []byte{} // the call has an input, even if it stays ""
+			}
+			if !a.write(&call.input, textOf(v)) {
 				return false
 			}
 			continue
@@ -272,28 +276,21 @@ func (a *Accumulator) addCustom(call *accCall, v json.RawMessage) bool {
 
 // customJSON returns the assembled "custom" object, its keys in sorted order.
 func (call *accCall) customJSON() json.RawMessage {
-	keys := slices.Sorted(maps.Keys(call.custom))
+	m := maps.Clone(call.custom)
+	if call.input != nil {
+		if m == nil {
+			m = map[string]json.RawMessage{}
+		}
+		m["input"] = appendString(nil, string(call.input))
+	}
 	b := []byte{'{'}
-	wrote := false
-	put := func(k string, v []byte) {
-		if wrote {
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
 			b = append(b, ',')
 		}
-		wrote = true
 		b = appendString(b, k)
 		b = append(b, ':')
-		b = append(b, v...)
-	}
-	inputDone := false
-	for _, k := range keys {
-		if !inputDone && k > "input" {
-			put("input", appendString(nil, string(call.input)))
-			inputDone = true
-		}
-		put(k, call.custom[k])
-	}
-	if !inputDone {
-		put("input", appendString(nil, string(call.input)))
+		b = append(b, m[k]...)
 	}
 	return append(b, '}')
 }
