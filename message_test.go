@@ -228,3 +228,17 @@ func TestCustomToolCallIsAssembledAndSentBackAsItCame(t *testing.T) {
 		t.Fatalf("sent back as\n %s, %v\nwant %s", b, err, want)
 	}
 }
+
+// TestCustomToolCallSendsBackItsKeys: an input that stays "" is kept, one the call never
+// had is not added.
+func TestCustomToolCallSendsBackItsKeys(t *testing.T) {
+	for in, want := range map[string]string{`{"name":"f","input":""}`: `{"input":"","name":"f"}`, `{"name":"f"}`: `{"name":"f"}`} {
+		var acc lockchat.Accumulator
+		acc.Add(lockchat.Chunk{Choices: []lockchat.Choice{{ToolCalls: []lockchat.ToolCallDelta{
+			{ID: "c", Type: "custom", Extra: map[string]json.RawMessage{"custom": json.RawMessage(in)}},
+		}}}})
+		if got := string(acc.Completion().Message().ToolCalls[0].Extra["custom"]); got != want {
+			t.Fatalf("%s assembled to %s, want %s", in, got, want)
+		}
+	}
+}
