@@ -36,15 +36,23 @@ type CompletionChoice struct {
 // Message returns the assistant message of choice 0 (the common case), or of the first
 // choice if there is no choice 0, or an empty assistant message.
 func (c Completion) Message() Message {
-	for _, ch := range c.Choices {
-		if ch.Index == 0 {
-			return ch.Message
+	if ch := c.first(); ch != nil {
+		return ch.Message
+	}
+	return Message{Role: "assistant"}
+}
+
+// first returns choice 0, or the first choice if there is no choice 0, or nil.
+func (c Completion) first() *CompletionChoice {
+	for i := range c.Choices {
+		if c.Choices[i].Index == 0 {
+			return &c.Choices[i]
 		}
 	}
 	if len(c.Choices) > 0 {
-		return c.Choices[0].Message
+		return &c.Choices[0]
 	}
-	return Message{Role: "assistant"}
+	return nil
 }
 
 // Repair records one kind of repair made to a stream, and how often.

@@ -17,6 +17,7 @@ package lockchat
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -260,6 +261,11 @@ func (e *NoTextError) describe() string {
 		names := make([]string, n)
 		for i, tc := range e.Message.ToolCalls {
 			names[i] = tc.Name
+			if custom, ok := tc.Extra["custom"]; ok && tc.Name == "" {
+				var c struct{ Name string }
+				_ = json.Unmarshal(custom, &c) // an OpenAI custom tool call names itself there
+				names[i] = c.Name
+			}
 		}
 		return fmt.Sprintf("lockchat: the answer holds no text but %d tool call(s) (%s); use Chat to get them", n, strings.Join(names, ", "))
 	}

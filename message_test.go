@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"reflect"
@@ -240,5 +241,18 @@ func TestCustomToolCallSendsBackItsKeys(t *testing.T) {
 		if got := string(acc.Completion().Message().ToolCalls[0].Extra["custom"]); got != want {
 			t.Fatalf("%s assembled to %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestNoTextErrorNamesACustomCall checks that a custom tool call is named by its custom
+// object's name in the NoTextError of an answer without text.
+func TestNoTextErrorNamesACustomCall(t *testing.T) {
+	base := newRawServer(t, func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, `data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c","type":"custom","custom":{"name":"code_exec","input":"x"}}]},"finish_reason":"tool_calls"}]}`+"\n\ndata: [DONE]\n\n")
+	})
+	_, err := lockchat.New(lockchat.WithBaseURL(base)).Complete(context.Background(), "m", nil)
+	if !errors.Is(err, lockchat.ErrToolCalls) || !strings.Contains(err.Error(), "(code_exec)") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -60,18 +60,5 @@ func (c Completion) Decode(v any) error {
 	if _, ok := err.(*json.InvalidUnmarshalError); ok {
 		return fmt.Errorf("lockchat: Decode needs a non-nil pointer: %w", err)
 	}
-	return &DecodeError{Excerpt: excerpt([]byte(m.Content)), Truncated: c.finishReason() == "length", Err: err}
-}
-
-// finishReason returns the finish reason of the choice Message picks.
-func (c Completion) finishReason() string {
-	for _, ch := range c.Choices {
-		if ch.Index == 0 {
-			return ch.FinishReason
-		}
-	}
-	if len(c.Choices) > 0 {
-		return c.Choices[0].FinishReason
-	}
-	return ""
+	return &DecodeError{Excerpt: excerpt([]byte(m.Content)), Truncated: c.first().FinishReason == "length", Err: err}
 }

@@ -351,14 +351,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, model string, re
 		cut(w) // after the last event: the finish never comes
 		return true
 	}
-	finish := reply.FinishReason
-	switch {
-	case finish != "":
-	case len(reply.ToolCalls) > 0:
-		finish = "tool_calls"
-	default:
-		finish = "stop"
-	}
+	finish := reply.finishReason()
 	end := chunk(map[string]any{}, finish)
 	if reply.Usage != nil {
 		end += event([]any{}, reply.Usage)
@@ -467,14 +460,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, model string, 
 	if len(reply.ToolCalls) > 0 {
 		msg["tool_calls"] = reply.ToolCalls // in the OpenAI shape, as lockchat.ToolCall encodes
 	}
-	finish := reply.FinishReason
-	switch {
-	case finish != "":
-	case len(reply.ToolCalls) > 0:
-		finish = "tool_calls"
-	default:
-		finish = "stop"
-	}
+	finish := reply.finishReason()
 	answer := map[string]any{
 		"id": "chatcmpl-lockchattest", "object": "chat.completion",
 		"created": 1700000000, "model": model,
@@ -489,4 +475,16 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, model string, 
 	}
 	w.Header().Set("Content-Type", ct)
 	io.WriteString(w, mustJSON(answer))
+}
+
+// finishReason is the reply's FinishReason, or its default: "tool_calls" for a reply with
+// tool calls, else "stop".
+func (r *Reply) finishReason() string {
+	switch {
+	case r.FinishReason != "":
+		return r.FinishReason
+	case len(r.ToolCalls) > 0:
+		return "tool_calls"
+	}
+	return "stop"
 }
