@@ -21,6 +21,10 @@ var ErrModelNotFound = errors.New("lockchat: model not found")
 // for longer than the idle timeout (see WithIdleTimeout).
 var ErrIdleTimeout = errors.New("lockchat: idle timeout")
 
+// ErrFirstOutputTimeout matches (with errors.Is) the error of an attempt that delivered
+// no output within the first-output timeout (see WithFirstOutputTimeout).
+var ErrFirstOutputTimeout = errors.New("lockchat: first-output timeout")
+
 // ErrConnection matches (with errors.Is) a failure of the connection itself: a refused
 // dial, a connection closed before the response, a reset in the middle of the body.
 var ErrConnection = errors.New("lockchat: connection failed")

@@ -208,3 +208,40 @@ func TestIdleTimeoutCoversAHangingLookup(t *testing.T) {
 type roundTripperFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestFirstOutputTimeout checks that an attempt whose server sends headers, a role-only
+// chunk and keep-alive comments, but no output, is abandoned with ErrFirstOutputTimeout
+// and retried, while the idle timeout, fed by the comments, never fires; and that a long
+// answer whose first output came in time is never cut by it.
+func TestFirstOutputTimeout(t *testing.T) {
+	pings := []string{`data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}` + "\n\n"}
+	for range 40 {
+		pings = append(pings, ": keep-alive\n\n")
+	}
+	stalling := lockchattest.Reply{Raw: pings, Delay: 25 * time.Millisecond, KeepOpen: true}
+	opts := []lockchat.Option{lockchat.WithFirstOutputTimeout(300 * time.Millisecond), lockchat.WithIdleTimeout(200 * time.Millisecond), fast}
+
+	srv := lockchattest.NewServer(stalling)
+	defer srv.Close()
+	_, err := lockchat.New(append(opts, lockchat.WithBaseURL(srv.URL), lockchat.WithMaxRetries(1))...).Complete(context.Background(), "m", nil)
+	if !errors.Is(err, lockchat.ErrFirstOutputTimeout) || errors.Is(err, lockchat.ErrIdleTimeout) || len(srv.Requests()) != 2 {
+		t.Fatalf("err = %v after %d requests; want ErrFirstOutputTimeout after a retry", err, len(srv.Requests()))
+	}
+	if !strings.Contains(err.Error(), "no output from the server within 300ms") || strings.Count(err.Error(), "lockchat:") != 1 {
+		t.Errorf("error text %q", err)
+	}
+
+	// A stalled attempt, then one that answers: the call succeeds on the second.
+	retried := lockchattest.NewServer(stalling, lockchattest.Reply{Tokens: []string{"ok"}})
+	defer retried.Close()
+	if text, err := lockchat.New(append(opts, lockchat.WithBaseURL(retried.URL))...).Complete(context.Background(), "m", nil); err != nil || text != "ok" {
+		t.Fatalf("Complete = %q, %v", text, err)
+	}
+
+	// Output in time, then a long answer: not cut.
+	slow := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"a", "b", "c", "d", "e", "f", "g", "h"}, Delay: 60 * time.Millisecond})
+	defer slow.Close()
+	if text, err := lockchat.New(append(opts, lockchat.WithBaseURL(slow.URL))...).Complete(context.Background(), "m", nil); err != nil || text != "abcdefgh" {
+		t.Fatalf("Complete = %q, %v; want the whole slow answer", text, err)
+	}
+}

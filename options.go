@@ -55,6 +55,7 @@ type config struct {
 	retryDelay    time.Duration
 	maxRetryDelay time.Duration
 	idleTimeout   time.Duration
+	firstOutput   time.Duration // WithFirstOutputTimeout; 0: none
 	maxLineSize   int
 	logger        *slog.Logger
 
@@ -292,6 +293,16 @@ func WithRetryDelay(first, max time.Duration) Option {
 // ErrIdleTimeout (retried if nothing was delivered yet). 0 disables it. The default is
 // DefaultIdleTimeout. The overall deadline is the caller's context.
 func WithIdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTimeout = d } }
+
+// WithFirstOutputTimeout abandons an attempt that has delivered no output — content,
+// reasoning, a refusal or a tool-call fragment; a role-only chunk or a keep-alive
+// comment is none — within d of being sent, with an error matching
+// ErrFirstOutputTimeout, which is retried like any failure before output. Unlike the
+// idle timeout it bounds a server that keeps the connection busy without answering. 0,
+// the default, disables it.
+func WithFirstOutputTimeout(d time.Duration) Option {
+	return func(c *config) { c.firstOutput = max(d, 0) }
+}
 
 // WithMaxLineSize sets the longest event-stream line, and the largest event, the decoder
 // accepts; longer input fails with a *LineTooLongError. Memory use per stream is bounded

@@ -45,6 +45,19 @@ func (c *Client) attempt(ctx context.Context, cfg *config, payload []byte, h han
 	if err != nil {
 		return err
 	}
+	if cfg.firstOutput > 0 && *delivered == 0 {
+		// Abandon the attempt unless output comes in time; the first chunk with output
+		// stops the timer before the caller sees it.
+		first := time.AfterFunc(cfg.firstOutput, func() { cancel(errFirstOutputCause) })
+		defer first.Stop()
+		inner := h
+		h = func(s *chunkStream) bool {
+			if s.hasOutput() {
+				first.Stop()
+			}
+			return inner(s)
+		}
+	}
 	answered := req // the request the response answers, after any redirect
 	var answer http.Header
 	defer func() {
@@ -93,8 +106,12 @@ func (c *Client) attempt(ctx context.Context, cfg *config, payload []byte, h han
 	return consumeBody(ctx, actx, cfg, resp, body, h, delivered, idle, cancel)
 }
 
-// errIdleCause cancels an attempt whose server fell silent for too long.
-var errIdleCause = errors.New("idle")
+// errIdleCause cancels an attempt whose server fell silent for too long, and
+// errFirstOutputCause one that delivered no output in time.
+var (
+	errIdleCause        = errors.New("idle")
+	errFirstOutputCause = errors.New("first output")
+)
 
 // readError explains a failed read or request: the caller's context, the idle timeout,
 // or the connection.
@@ -115,8 +132,11 @@ func contextError(ctx, actx context.Context, cfg *config) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if context.Cause(actx) == errIdleCause {
+	switch context.Cause(actx) {
+	case errIdleCause:
 		return fmt.Errorf("%w: no data from the server for %v", ErrIdleTimeout, cfg.idleTimeout)
+	case errFirstOutputCause:
+		return fmt.Errorf("%w: no output from the server within %v", ErrFirstOutputTimeout, cfg.firstOutput)
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ func retryable(err error) bool {
 		return apiErr.retryable()
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound, errors.As(err, &certErr):
 		return false
-	case errors.As(err, &netErr), errors.Is(err, ErrIdleTimeout), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.As(err, &netErr), errors.Is(err, ErrIdleTimeout), errors.Is(err, ErrFirstOutputTimeout), errors.Is(err, io.ErrUnexpectedEOF):
 		return true
 	}
 	return false
