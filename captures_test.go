@@ -94,6 +94,29 @@ type referenceFold struct {
 	done               bool
 }
 
+// wireChunk is a chunk as the OpenAI wire format has it, decoded by encoding/json alone:
+// the reference the captures and the Ollama suite check lockchat against.
+type wireChunk struct {
+	Choices []struct {
+		Delta struct {
+			Role      string  `json:"role"`
+			Content   *string `json:"content"` // nil when absent
+			Reasoning string  `json:"reasoning"`
+			ToolCalls []struct {
+				Index    int    `json:"index"`
+				ID       string `json:"id"`
+				Type     string `json:"type"`
+				Function struct {
+					Name      string `json:"name"`
+					Arguments string `json:"arguments"`
+				} `json:"function"`
+			} `json:"tool_calls"`
+		} `json:"delta"`
+		FinishReason *string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *lockchat.Usage `json:"usage"`
+}
+
 func foldCapture(t *testing.T, body []byte) referenceFold {
 	t.Helper()
 	f := referenceFold{calls: map[int]*lockchat.ToolCall{}}
@@ -108,25 +131,7 @@ func foldCapture(t *testing.T, body []byte) referenceFold {
 			f.done = true
 			continue
 		}
-		var ch struct {
-			Choices []struct {
-				Delta struct {
-					Content   string `json:"content"`
-					Reasoning string `json:"reasoning"`
-					ToolCalls []struct {
-						Index    int    `json:"index"`
-						ID       string `json:"id"`
-						Type     string `json:"type"`
-						Function struct {
-							Name      string `json:"name"`
-							Arguments string `json:"arguments"`
-						} `json:"function"`
-					} `json:"tool_calls"`
-				} `json:"delta"`
-				FinishReason *string `json:"finish_reason"`
-			} `json:"choices"`
-			Usage *lockchat.Usage `json:"usage"`
-		}
+		var ch wireChunk
 		if err := json.Unmarshal([]byte(data), &ch); err != nil {
 			t.Fatalf("capture event %q: %v", data, err)
 		}
@@ -134,7 +139,9 @@ func foldCapture(t *testing.T, body []byte) referenceFold {
 			f.usage = ch.Usage
 		}
 		for _, c := range ch.Choices {
-			f.content += c.Delta.Content
+			if c.Delta.Content != nil {
+				f.content += *c.Delta.Content
+			}
 			f.reasoning += c.Delta.Reasoning
 			if c.FinishReason != nil {
 				f.finish = *c.FinishReason

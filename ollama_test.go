@@ -519,25 +519,7 @@ func rawChat(t *testing.T, base string, req map[string]any) rawResult {
 			continue
 		}
 		r.Chunks++
-		var chunk struct {
-			Choices []struct {
-				Delta struct {
-					Role      string  `json:"role"`
-					Content   *string `json:"content"` // nil when absent
-					Reasoning string  `json:"reasoning"`
-					ToolCalls []struct {
-						Index    int    `json:"index"`
-						ID       string `json:"id"`
-						Type     string `json:"type"`
-						Function struct {
-							Name      string `json:"name"`
-							Arguments string `json:"arguments"`
-						} `json:"function"`
-					} `json:"tool_calls"`
-				} `json:"delta"`
-				FinishReason *string `json:"finish_reason"`
-			} `json:"choices"`
-		}
+		var chunk wireChunk
 		if err := json.Unmarshal([]byte(data), &chunk); err != nil {
 			t.Fatalf("chunk %d: %v: %s", r.Chunks, err, data)
 		}

@@ -31,8 +31,8 @@ func buildPayload(cfg *config, model string, messages []Message) ([]byte, error)
 	if cfg.maxTokens > 0 {
 		keys = append(keys, maxTokensKey(cfg))
 	}
-	if (cfg.usage || cfg.noObfuscation) && !cfg.noStream {
-		keys = append(keys, "stream_options") // OpenAI rejects it without streaming
+	if streamOptions(cfg) {
+		keys = append(keys, "stream_options")
 	}
 	for k := range cfg.params {
 		if slices.Contains(reservedParams, k) {
@@ -58,7 +58,7 @@ func buildPayload(cfg *config, model string, messages []Message) ([]byte, error)
 		b = appendString(b, k)
 		b = append(b, ':')
 		var err error
-		if k == "stream_options" && (cfg.usage || cfg.noObfuscation) && !cfg.noStream {
+		if k == "stream_options" && streamOptions(cfg) {
 			b, err = appendStreamOptions(b, cfg)
 		} else if v, ok := cfg.params[k]; ok {
 			b, err = appendValue(b, k, v)
@@ -103,6 +103,10 @@ func maxTokensKey(cfg *config) string {
 	}
 	return "max_tokens"
 }
+
+// streamOptions reports whether an option asks for "stream_options": WithUsage or
+// WithoutObfuscation, while streaming (OpenAI rejects it without).
+func streamOptions(cfg *config) bool { return (cfg.usage || cfg.noObfuscation) && !cfg.noStream }
 
 // appendStreamOptions appends "stream_options" for WithUsage and WithoutObfuscation,
 // merged into the object a WithParam("stream_options", …) gave: the options add their

@@ -50,10 +50,11 @@ func (c *Client) attempt(ctx context.Context, cfg *config, payload []byte, h han
 		// stops the timer before the caller sees it.
 		first := time.AfterFunc(cfg.firstOutput, func() { cancel(errFirstOutputCause) })
 		defer first.Stop()
-		inner := h
+		inner, waiting := h, true
 		h = func(s *chunkStream) bool {
-			if s.hasOutput() {
+			if waiting && s.hasOutput() {
 				first.Stop()
+				waiting = false
 			}
 			return inner(s)
 		}

@@ -127,11 +127,9 @@ func startTrace(ctx context.Context, cfg *config, call CallInfo) (context.Contex
 	}
 	t := &tracer{start: time.Now()}
 	for _, start := range cfg.traces {
-		var tr *Trace
-		if c, got := start(ctx, call); c != nil {
-			ctx, tr = c, got
-		} else {
-			tr = got
+		c, tr := start(ctx, call)
+		if c != nil {
+			ctx = c
 		}
 		if tr != nil {
 			t.traces = append(t.traces, tr)
