@@ -5,7 +5,6 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,46 +12,9 @@ import (
 	"strings"
 )
 
-// This file tells what a 2xx response body holds and hands it to the reader for that:
-// it undoes a Content-Encoding net/http left in place, and tells an event stream from a
-// JSON document by the Content-Type and the body's first bytes, since real servers label
-// event streams text/plain or application/json.
-
-// consumeBody reads a 2xx body: an event stream, one JSON document (a whole completion
-// or an error object), or something else, which is an *APIError quoting it.
-func consumeBody(ctx, actx context.Context, cfg *config, resp *http.Response, body io.Reader, h handler, delivered *int, idle *idleTimer, cancel context.CancelCauseFunc) error {
-	mt, ok := mediaType(resp.Header.Get("Content-Type"))
-	switch {
-	case !ok:
-		return unexpectedBody(ctx, resp, body, "unparsable content type")
-	case mt != "" && mt != "text/event-stream" && mt != "text/plain" && !isJSONType(mt):
-		return unexpectedBody(ctx, resp, body, "unexpected content type")
-	}
-	// The first bytes are read into the stream's own buffer, where the event reader
-	// finds them if the body is an event stream.
-	s := streamPool.Get().(*chunkStream)
-	defer streamPool.Put(s)
-	s.reset(body, cfg.maxLineSize)
-	defer s.reset(nil, cfg.maxLineSize)
-	switch s.events.sniff() {
-	case jsonDocument:
-		return consumeJSON(ctx, actx, cfg, resp, s, h, delivered)
-	case otherText:
-		// Text that is neither an event stream nor JSON, whatever its label: a proxy's
-		// or gateway's message ("Upstream request timeout") the caller must see.
-		return unexpectedBody(ctx, resp, s.events.rest(), "the body is neither an event stream nor JSON")
-	}
-	return consumeStream(ctx, actx, cfg, s, h, delivered, idle, cancel)
-}
-
-// unexpectedBody is the error for a 2xx body that is not a chat-completions answer.
-func unexpectedBody(ctx context.Context, resp *http.Response, body io.Reader, message string) error {
-	e, _, err := bodyError(ctx, resp, body, message)
-	if err != nil {
-		return err
-	}
-	return e
-}
+// This file reads what the headers say of a response body: its Content-Encoding, undone
+// where net/http left it in place, and its media type. What the first bytes say is
+// internal/sse's (Reader.Sniff); exchange.readAnswer weighs both.
 
 // mediaType returns the media type of a Content-Type header, lower-cased and without
 // parameters ("" if the header is empty), and false if it is not type/subtype. Only the
@@ -68,51 +30,6 @@ func mediaType(header string) (string, bool) {
 }
 
 func isJSONType(mt string) bool { return mt == "application/json" || strings.HasSuffix(mt, "+json") }
-
-// bodyKind is what the first bytes of a body say it holds.
-type bodyKind int
-
-const (
-	eventStream  bodyKind = iota // a field line or a comment, or nothing at all
-	jsonDocument                 // "{", or "[" (JSON that is no answer, a decode error)
-	otherText                    // anything else
-)
-
-// sniffLimit bounds the bytes read to tell a body's kind.
-const sniffLimit = 512
-
-// eventFields are the field names of the event-stream format.
-var eventFields = []string{"data", "event", "id", "retry"}
-
-// classify tells the kind of a body from its first bytes b; known is false while more
-// bytes are needed, and always true at the end of what can be read.
-func classify(b []byte, end bool) (kind bodyKind, known bool) {
-	if !end && len(b) < len(bom) && bytes.HasPrefix(bom, b) {
-		return 0, false
-	}
-	b = bytes.TrimLeft(bytes.TrimPrefix(b, bom), " \t\r\n")
-	switch {
-	case len(b) == 0:
-		return eventStream, end
-	case b[0] == '{' || b[0] == '[':
-		return jsonDocument, true
-	case b[0] == ':':
-		return eventStream, true
-	}
-	name := b
-	if i := bytes.IndexAny(b, ":\r\n"); i >= 0 {
-		name, end = b[:i], true
-	}
-	for _, f := range eventFields {
-		if string(name) == f && end {
-			return eventStream, true
-		}
-		if !end && strings.HasPrefix(f, string(name)) {
-			return 0, false // a field name may still be arriving
-		}
-	}
-	return otherText, true
-}
 
 // decodeContent undoes the body's Content-Encoding. net/http decodes gzip itself only
 // when it asked for it; a server that compresses unasked, or with deflate, is decoded

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lockchat/lockchat/internal/cutread"
 )
 
 func TestBodyKinds(t *testing.T) {
@@ -61,7 +63,7 @@ func TestBodyKinds(t *testing.T) {
 			if ct == "" {
 				ct = "-"
 			}
-			for _, cut := range splits(len(tc.body)) {
+			for _, cut := range cutread.Ways(len(tc.body)) {
 				tr := &bodyTransport{body: []byte(tc.body), cuts: cut, header: http.Header{"Content-Type": {tc.ct}}}
 				toks, err := streamFrom(tr)
 				if !slices.Equal(toks, tc.tokens) || (tc.check == nil) != (err == nil) || tc.check != nil && !tc.check(err) {

@@ -2,7 +2,6 @@ package lockchat
 
 import (
 	"context"
-	"io"
 	"net/http/httptrace"
 	"sync"
 	"time"
@@ -59,24 +58,6 @@ func (it *idleTimer) headersDone() {
 	it.t.Stop()
 }
 
-// stop ends the timer with the attempt.
-func (it *idleTimer) stop() { it.headersDone() }
-
 // limit makes the reads that follow wait for at most d: the drain after [DONE] (see
 // drain) bounds its reads with the attempt's own timer rather than another one.
 func (it *idleTimer) limit(d time.Duration) { it.d = min(it.d, d) }
-
-// reader returns body with the timer armed during each read.
-func (it *idleTimer) reader(body io.Reader) io.Reader { return &idleReader{r: body, it: it} }
-
-type idleReader struct {
-	r  io.Reader
-	it *idleTimer
-}
-
-func (r *idleReader) Read(p []byte) (int, error) {
-	r.it.t.Reset(r.it.d)
-	n, err := r.r.Read(p)
-	r.it.t.Stop()
-	return n, err
-}

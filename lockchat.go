@@ -289,13 +289,7 @@ var errStop = errors.New("lockchat: caller stopped")
 // hooks, if not nil, hears of the attempts and request repairs.
 func (c *Client) run(ctx context.Context, cfg *config, model string, messages []Message, h handler, hooks *callHooks) error {
 	ctx, tr := startTrace(ctx, cfg, CallInfo{Model: model, Messages: messages})
-	if tr == nil {
-		return c.runAttempts(ctx, cfg, model, messages, h, hooks, nil)
-	}
-	err := c.runAttempts(ctx, cfg, model, messages, func(s *chunkStream) bool {
-		tr.onChunk(s)
-		return h(s)
-	}, hooks, tr)
+	err := c.runAttempts(ctx, cfg, model, messages, h, hooks, tr)
 	tr.onDone(err)
 	return err
 }
@@ -328,7 +322,8 @@ func (c *Client) runAttempts(ctx context.Context, cfg *config, model string, mes
 		if hooks.begin != nil {
 			hooks.begin(attempt + 1)
 		}
-		err := c.attempt(ctx, cfg, payload, h, &delivered, tr) // quotes no credential
+		n, err := c.attempt(ctx, cfg, payload, h, tr) // quotes no credential
+		delivered += n
 		var apiErr *APIError
 		if delivered == 0 && errors.As(err, &apiErr) {
 			// A model that rejects one of lockchat's own parameters: change the request

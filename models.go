@@ -1,11 +1,8 @@
 package lockchat
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 )
 
@@ -48,63 +45,27 @@ func (c *Client) Models(ctx context.Context, opts ...Option) ([]Model, error) {
 
 // listModels sends one GET /models and reads the list. Its errors quote no credential.
 func listModels(ctx context.Context, cfg *config) (models []Model, err error) {
-	prep, err := cfg.prepared()
+	x := exchange{ctx: ctx, cfg: cfg}
+	if err := x.start(http.MethodGet, "models", "application/json", nil); err != nil {
+		return nil, err
+	}
+	defer x.stop()
+	defer func() { err = x.finish(err) }()
+	if err := x.send(); err != nil {
+		return nil, err
+	}
+	body, err := x.body()
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint(cfg.baseURL, "models"), nil)
-	if err != nil {
-		return nil, &requestError{text: "invalid base URL " + maskURL(cfg.baseURL)}
+	if x.resp.StatusCode < 200 || x.resp.StatusCode > 299 {
+		return nil, x.statusError(body)
 	}
-	req.Header = prep.header.Clone()
-	req.Header.Del("Content-Type")
-	req.Header["Accept"] = []string{"application/json"}
-	answered := req
-	defer func() {
-		if err == nil {
-			return
-		}
-		var apiErr *APIError
-		if errors.As(err, &apiErr) && apiErr.URL == "" {
-			apiErr.Method, apiErr.URL = answered.Method, maskURL(answered.URL.String())
-		}
-		callSecrets(cfg).scrubError(err)
-	}()
-	resp, err := prep.client.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		var redirErr *redirectError
-		if errors.As(err, &redirErr) {
-			return nil, redirErr
-		}
-		return nil, newTransportError(err)
-	}
-	defer resp.Body.Close()
-	if resp.Request != nil {
-		answered = resp.Request
-	}
-	body, err := decodeContent(resp, resp.Body)
+	b, err := readLimited(body, cfg.maxLineSize)
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		err := statusError(ctx, ctx, cfg, resp, body)
-		var apiErr *APIError
-		if errors.As(err, &apiErr) {
-			apiErr.RequestID = requestID(resp.Header)
-		}
-		return nil, err
-	}
-	b, err := io.ReadAll(io.LimitReader(body, limitPlusOne(cfg.maxLineSize)))
-	if err != nil {
-		return nil, readError(ctx, ctx, cfg, err)
-	}
-	if len(b) > cfg.maxLineSize {
-		return nil, &LineTooLongError{Limit: cfg.maxLineSize}
-	}
-	b = bytes.TrimPrefix(b, bom)
+	resp := x.resp
 	var list struct {
 		Data []struct {
 			ID      string `json:"id"`

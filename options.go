@@ -107,7 +107,7 @@ func (c *config) prepare() (*prepared, error) {
 	if cl == nil { // a configuration New did not make
 		cl = withRedirectPolicy(nil)
 	}
-	p := &prepared{endpoint: endpoint(c.baseURL, "chat/completions"), client: cl, header: h}
+	p := &prepared{endpoint: endpoint(c.baseURL, chatPath), client: cl, header: h}
 	switch t := p.client.Transport.(type) {
 	case nil:
 		p.poolWaits = http.DefaultTransport.(*http.Transport).MaxConnsPerHost > 0

@@ -1,193 +1,19 @@
 package lockchat
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptrace"
 	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 )
 
-// This file holds one HTTP exchange: the request and its checks, the redirect policy,
-// and the response's status. What the body holds is body.go's; the idle timeout that
-// watches the exchange is idle.go's.
-
-// attempt sends the request once and decodes the answer. Every error it returns names
-// the request if the server answered, and quotes no credential of the call.
-func (c *Client) attempt(ctx context.Context, cfg *config, payload []byte, h handler, delivered *int, tr *tracer) (err error) {
-	prep, err := cfg.prepared()
-	if err != nil {
-		return err
-	}
-	actx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var idle *idleTimer
-	if cfg.idleTimeout > 0 {
-		idle = newIdleTimer(cfg.idleTimeout, cancel)
-		defer idle.stop()
-		if prep.poolWaits {
-			// Arm the timer only once the request is on the network, not while it waits
-			// for a connection from the caller's pool.
-			actx = httptrace.WithClientTrace(actx, idle.connectionTrace())
-		} else {
-			idle.onNetwork()
-		}
-	}
-	req, err := newRequest(actx, cfg, prep, payload)
-	if err != nil {
-		return err
-	}
-	if cfg.firstOutput > 0 && *delivered == 0 {
-		// Abandon the attempt unless output comes in time; the first chunk with output
-		// stops the timer before the caller sees it.
-		first := time.AfterFunc(cfg.firstOutput, func() { cancel(errFirstOutputCause) })
-		defer first.Stop()
-		inner, waiting := h, true
-		h = func(s *chunkStream) bool {
-			if waiting && s.hasOutput() {
-				first.Stop()
-				waiting = false
-			}
-			return inner(s)
-		}
-	}
-	answered := req // the request the response answers, after any redirect
-	var answer http.Header
-	defer func() {
-		if err == nil || err == errStop {
-			return
-		}
-		var apiErr *APIError
-		if errors.As(err, &apiErr) && apiErr.URL == "" {
-			apiErr.Method, apiErr.URL = answered.Method, maskURL(answered.URL.String())
-		}
-		if apiErr != nil && apiErr.RequestID == "" && answer != nil {
-			apiErr.RequestID = requestID(answer)
-		}
-		callSecrets(cfg).scrubError(err)
-	}()
-	resp, err := prep.client.Do(req)
-	if idle != nil {
-		idle.headersDone()
-	}
-	if err != nil {
-		if err := contextError(ctx, actx, cfg); err != nil {
-			return err
-		}
-		var redirErr *redirectError
-		if errors.As(err, &redirErr) {
-			return redirErr
-		}
-		return newTransportError(err)
-	}
-	defer resp.Body.Close()
-	if resp.Request != nil {
-		answered = resp.Request
-	}
-	answer = resp.Header
-	tr.onResponse(resp)
-	var body io.Reader = resp.Body
-	if idle != nil {
-		body = idle.reader(resp.Body)
-	}
-	if body, err = decodeContent(resp, body); err != nil {
-		return err
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return statusError(ctx, actx, cfg, resp, body)
-	}
-	return consumeBody(ctx, actx, cfg, resp, body, h, delivered, idle, cancel)
-}
-
-// errIdleCause cancels an attempt whose server fell silent for too long, and
-// errFirstOutputCause one that delivered no output in time.
-var (
-	errIdleCause        = errors.New("idle")
-	errFirstOutputCause = errors.New("first output")
-)
-
-// readError explains a failed read or request: the caller's context, the idle timeout,
-// or the connection.
-func readError(ctx, actx context.Context, cfg *config, err error) error {
-	if err := contextError(ctx, actx, cfg); err != nil {
-		return err
-	}
-	var tooLong *LineTooLongError
-	if errors.As(err, &tooLong) || errors.Is(err, ErrMalformedStream) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return err
-	}
-	return newTransportError(err)
-}
-
-// contextError returns the caller's context error, or the idle timeout error if the
-// attempt was cancelled for silence, or nil.
-func contextError(ctx, actx context.Context, cfg *config) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	switch context.Cause(actx) {
-	case errIdleCause:
-		return fmt.Errorf("%w: no data from the server for %v", ErrIdleTimeout, cfg.idleTimeout)
-	case errFirstOutputCause:
-		return fmt.Errorf("%w: no output from the server within %v", ErrFirstOutputTimeout, cfg.firstOutput)
-	}
-	return nil
-}
-
-// errorBodyLimit bounds how much of an error body is read.
-const errorBodyLimit = 64 << 10
-
-// statusError reads a bounded part of a non-2xx body and turns it into an *APIError. A
-// 404 that carries no error object most often means a base URL without "/v1": the error
-// says so.
-func statusError(ctx, actx context.Context, cfg *config, resp *http.Response, body io.Reader) error {
-	e, recognised, err := bodyError(ctx, resp, body, "")
-	if err != nil {
-		return err
-	}
-	if !recognised && resp.StatusCode == http.StatusNotFound &&
-		resp.Request != nil && !strings.Contains(resp.Request.URL.Path, "/v1/") {
-		e.hint = `hint: the base URL may lack "/v1"`
-	}
-	return e
-}
-
-// bodyError reads a bounded part of a body that is not the stream asked for, and turns
-// it into an *APIError: the error object the recogniser finds in it (recognised), else
-// the status, the content type, message (if not "") and a bounded excerpt.
-func bodyError(ctx context.Context, resp *http.Response, body io.Reader, message string) (e *APIError, recognised bool, err error) {
-	b, err := io.ReadAll(io.LimitReader(body, errorBodyLimit))
-	if err != nil && ctx.Err() != nil {
-		return nil, false, ctx.Err()
-	}
-	b = bytes.TrimPrefix(b, bom)
-	e = recogniseError(b)
-	if recognised = e != nil; !recognised {
-		e = &APIError{Message: message, ContentType: resp.Header.Get("Content-Type"), Body: excerpt(b)}
-	}
-	e.StatusCode = resp.StatusCode
-	e.retryAfter = parseRetryAfter(resp.Header, time.Now())
-	return e, recognised, nil
-}
-
-// newRequest builds the request: the payload and the headers prepared for the
-// configuration (see prepare).
-func newRequest(ctx context.Context, cfg *config, prep *prepared, payload []byte) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, prep.endpoint, bytes.NewReader(payload))
-	if err != nil {
-		return nil, &requestError{text: fmt.Sprintf("invalid base URL %q", maskURL(cfg.baseURL))}
-	}
-	req.Header = prep.header.Clone()
-	return req, nil
-}
+// This file holds what a request is made of and may do: its headers and their checks,
+// the base URL's checks (plain http with credentials included), the endpoint's URL, and
+// the redirect policy. Sending it and reading the answer is exchange.go's.
 
 // requestHeader builds the headers every request of cfg carries: the protocol's, the
 // credentials and the caller's, each checked, so that a value a request cannot carry

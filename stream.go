@@ -3,17 +3,16 @@ package lockchat
 import (
 	"bytes"
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"net/http"
 	"slices"
 	"sync"
-	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/lockchat/lockchat/internal/sse"
 )
 
 // errIncomplete is the error for a body that ends before the stream says it is complete.
@@ -23,7 +22,7 @@ var errIncomplete = fmt.Errorf("lockchat: stream ended before [DONE] or a finish
 // stops at "data: [DONE]", numbers tool calls by the repair rules, joins surrogate pairs
 // split between chunks, and tells a complete stream from one cut short.
 type chunkStream struct {
-	events eventReader
+	events sse.Reader
 	dec    chunkDecoder
 	raw    []byte // the data of the chunk in dec, valid until the next call of next
 
@@ -62,7 +61,7 @@ type pendingHalf struct {
 }
 
 func (s *chunkStream) reset(body io.Reader, maxLine int) {
-	s.events.reset(body, maxLine)
+	s.events.Reset(body, maxLine)
 	s.dec.tmpl.ok = false
 	s.raw = nil
 	s.done, s.finished, s.unfinished, s.made = false, false, 0, false
@@ -112,11 +111,15 @@ func (s *chunkStream) next() error {
 		return s.end() // nothing after [DONE] is read
 	}
 	for {
-		ev, err := s.events.next()
+		ev, err := s.events.Next()
 		last := false
 		if err == io.ErrUnexpectedEOF {
-			ev, err = s.events.last()
+			ev, err = s.events.Last()
 			last = err == nil
+		}
+		var tooLong *sse.TooLongError
+		if errors.As(err, &tooLong) {
+			return &LineTooLongError{Limit: tooLong.Limit}
 		}
 		if err != nil {
 			if err == io.EOF && s.finished && s.unfinished == 0 {
@@ -127,27 +130,27 @@ func (s *chunkStream) next() error {
 			}
 			return err
 		}
-		if string(ev.typ) == "error" {
-			return eventError(ev.data)
+		if string(ev.Type) == "error" {
+			return eventError(ev.Data)
 		}
-		if bytes.HasPrefix(ev.data, doneMarker) {
+		if bytes.HasPrefix(ev.Data, doneMarker) {
 			s.done = true
 			return s.end()
 		}
-		if len(bytes.TrimSpace(ev.data)) == 0 {
+		if len(bytes.TrimSpace(ev.Data)) == 0 {
 			continue // an empty event: a keep-alive
 		}
-		if err := s.dec.decode(ev.data); err != nil {
-			if e := recogniseError(ev.data); e != nil {
+		if err := s.dec.decode(ev.Data); err != nil {
+			if e := recogniseError(ev.Data); e != nil {
 				e.StatusCode, e.InStream = 200, true
 				return e
 			}
 			if last {
 				continue // cut by the end of the body
 			}
-			return &dataError{what: err.Error(), where: "event data", excerpt: excerpt(ev.data)}
+			return &dataError{what: err.Error(), where: "event data", excerpt: excerpt(ev.Data)}
 		}
-		s.raw = ev.data
+		s.raw = ev.Data
 		return s.track()
 	}
 }
@@ -405,103 +408,9 @@ func eventError(data []byte) error {
 // streamPool recycles decoders and their buffers between calls.
 var streamPool = sync.Pool{New: func() any { return new(chunkStream) }}
 
-// consumeStream decodes an event-stream body, which s was reset to read, and feeds its
-// chunks to h.
-func consumeStream(ctx, actx context.Context, cfg *config, s *chunkStream, h handler, delivered *int, idle *idleTimer, cancel context.CancelCauseFunc) error {
-	for {
-		err := s.next()
-		if err == io.EOF {
-			if s.done && s.events.err == nil {
-				drain(s.events.r, idle, cancel)
-			}
-			return nil
-		}
-		if err != nil {
-			var apiErr *APIError
-			if errors.As(err, &apiErr) {
-				return err
-			}
-			return readError(ctx, actx, cfg, err)
-		}
-		if s.hasOutput() {
-			*delivered++
-		}
-		if !h(s) {
-			return errStop
-		}
-		if s.dec.apiErr != nil {
-			return s.dec.apiErr
-		}
-	}
-}
-
-// drain reads what little may follow [DONE] (the end of a chunked body), so that the
-// connection can be reused, but never waits long for a server that keeps it open: each
-// read is bounded by the attempt's idle timer, shortened, or by a timer of its own.
-func drain(body io.Reader, idle *idleTimer, cancel context.CancelCauseFunc) {
-	if idle != nil {
-		idle.limit(drainTimeout)
-	} else {
-		t := time.AfterFunc(drainTimeout, func() { cancel(errDrainCause) })
-		defer t.Stop()
-	}
-	var buf [512]byte
-	for range drainLimit / len(buf) {
-		if _, err := body.Read(buf[:]); err != nil {
-			return
-		}
-	}
-}
-
-const (
-	drainTimeout = 50 * time.Millisecond
-	drainLimit   = 4 << 10
-)
-
-var errDrainCause = errors.New("drained")
-
-// consumeJSON handles a 2xx body that holds one JSON document: an error object, or a
-// whole completion from a server that ignored "stream": true. It reads the document the
-// way next reads an event's data, with the same error recogniser, from the body s began
-// to read when it sniffed it.
-func consumeJSON(ctx, actx context.Context, cfg *config, resp *http.Response, s *chunkStream, h handler, delivered *int) error {
-	b, err := io.ReadAll(io.LimitReader(s.events.rest(), limitPlusOne(cfg.maxLineSize)))
-	if err != nil {
-		return readError(ctx, actx, cfg, err)
-	}
-	if len(b) > cfg.maxLineSize {
-		return &LineTooLongError{Limit: cfg.maxLineSize}
-	}
-	b = bytes.TrimPrefix(b, bom) // as before an event stream
-	if err := s.dec.decode(b); err != nil {
-		if e := recogniseError(b); e != nil {
-			e.StatusCode = resp.StatusCode
-			return e
-		}
-		return &dataError{what: err.Error(), where: "body", excerpt: excerpt(b)}
-	}
-	if e := s.dec.apiErr; e != nil {
-		e.StatusCode, e.InStream = resp.StatusCode, false // the body, not an event, held it
-	}
-	s.raw = b
-	if err := s.track(); err != nil {
-		return err
-	}
-	for {
-		if s.hasOutput() {
-			*delivered++
-		}
-		if !h(s) {
-			return errStop
-		}
-		if s.dec.apiErr != nil {
-			return s.dec.apiErr
-		}
-		if s.end() == io.EOF {
-			return nil
-		}
-	}
-}
+// bulkBufSize is the size past which a buffer of the decoder is let go rather than kept
+// for the next chunk: the event reader's bulk buffer.
+const bulkBufSize = sse.BulkBufSize
 
 // limitPlusOne returns n+1, or n when n+1 does not fit: the bound to read a body with
 // to learn whether it is longer than n.

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lockchat/lockchat/internal/cutread"
 )
 
 // bodyTransport answers every request with the same body, read in pieces cut at cuts:
@@ -45,7 +47,7 @@ func (t *bodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		status = 200
 	}
 	return &http.Response{StatusCode: status, Status: http.StatusText(status), Header: h, Request: r,
-		Body: io.NopCloser(&splitReader{b: t.body, cuts: t.cuts})}, nil
+		Body: io.NopCloser(&cutread.Reader{B: t.body, Cuts: t.cuts})}, nil
 }
 
 // streamBody runs Stream over body, cut at cuts, and returns the tokens and the error.
@@ -249,7 +251,7 @@ func TestStreamFidelity(t *testing.T) {
 			}
 			body := []byte(tc.body)
 			var wantErr string
-			for i, cut := range splits(len(body)) {
+			for i, cut := range cutread.Ways(len(body)) {
 				toks, err := streamBody(ct, body, cut)
 				if !slices.Equal(toks, tc.tokens) {
 					t.Fatalf("cut at %v: tokens %q, want %q (err %v)", cut, toks, tc.tokens, err)
@@ -436,7 +438,7 @@ func TestBuffersAreGivenBack(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var s chunkStream
-			s.reset(&splitReader{b: []byte(body), cuts: []int{len(body) - len(chunk(delta(`"b"`)))}}, DefaultMaxLineSize)
+			s.reset(&cutread.Reader{B: []byte(body), Cuts: []int{len(body) - len(chunk(delta(`"b"`)))}}, DefaultMaxLineSize)
 			for i := range 3 {
 				if err := s.next(); err != nil {
 					t.Fatal(err)
@@ -445,10 +447,11 @@ func TestBuffersAreGivenBack(t *testing.T) {
 					t.Fatal("the huge chunk was not read whole")
 				}
 			}
-			held := cap(s.events.buf) + cap(s.events.data) + cap(s.dec.scratch) + cap(s.dec.tmpl.buf)
+			buf, data := s.events.Held()
+			held := buf + data + cap(s.dec.scratch) + cap(s.dec.tmpl.buf)
 			if held > bulkBufSize+4<<10 {
 				t.Fatalf("after the huge chunk the stream holds %d bytes of buffers (read buffer %d, event %d, scratch %d, template %d)",
-					held, cap(s.events.buf), cap(s.events.data), cap(s.dec.scratch), cap(s.dec.tmpl.buf))
+					held, buf, data, cap(s.dec.scratch), cap(s.dec.tmpl.buf))
 			}
 		})
 	}
@@ -497,8 +500,8 @@ func TestWaitingAfterAHugeChunkHoldsNothingOfIt(t *testing.T) {
 				t.Errorf("top-level value %d still points into the huge chunk", k)
 			}
 		}
-		if cap(s.raw) > bulkBufSize || cap(s.events.buf) > bulkBufSize {
-			t.Errorf("Raw (%d) or the read buffer (%d) still holds the huge chunk", cap(s.raw), cap(s.events.buf))
+		if buf, _ := s.events.Held(); cap(s.raw) > bulkBufSize || buf > bulkBufSize {
+			t.Errorf("Raw (%d) or the read buffer (%d) still holds the huge chunk", cap(s.raw), buf)
 		}
 		for _, rc := range s.dec.raws[:cap(s.dec.raws)] {
 			if cap(rc.delta) > bulkBufSize {
@@ -518,13 +521,14 @@ func TestWaitingAfterAHugeChunkHoldsNothingOfIt(t *testing.T) {
 	}
 	s.reset(r, DefaultMaxLineSize)
 	var got []string
-	delivered := 0
-	err := consumeStream(context.Background(), context.Background(), &defaultCfg, &s, func(s *chunkStream) bool {
-		if c := s.dec.choices[0].text[fContent]; c != "" {
-			got = append(got, c[:1])
-		}
-		return true
-	}, &delivered, nil, func(error) {})
+	x := exchange{ctx: context.Background(), cfg: &defaultCfg, cancel: func(error) {},
+		resp: &http.Response{Body: http.NoBody}, h: func(s *chunkStream) bool {
+			if c := s.dec.choices[0].text[fContent]; c != "" {
+				got = append(got, c[:1])
+			}
+			return true
+		}}
+	err := x.readStream(&s)
 	if err != nil || !checked || strings.Join(got, "") != "xab" {
 		t.Fatalf("err %v, checked %v, chunks %q", err, checked, got)
 	}

@@ -1,50 +1,14 @@
-package lockchat
+package sse
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lockchat/lockchat/internal/cutread"
 )
-
-// splitReader returns its input in pieces, cut at the given offsets, one piece a Read.
-type splitReader struct {
-	b    []byte
-	cuts []int // increasing offsets into b
-	off  int
-}
-
-func (r *splitReader) Read(p []byte) (int, error) {
-	if r.off >= len(r.b) {
-		return 0, io.EOF
-	}
-	end := len(r.b)
-	for len(r.cuts) > 0 && r.cuts[0] <= r.off {
-		r.cuts = r.cuts[1:]
-	}
-	if len(r.cuts) > 0 {
-		end = r.cuts[0]
-	}
-	n := copy(p, r.b[r.off:end])
-	r.off += n
-	return n, nil
-}
-
-// splits returns the ways a test feeds an input: whole, cut at each single offset, and
-// one byte a read.
-func splits(n int) [][]int {
-	out := [][]int{nil}
-	for i := 1; i < n; i++ {
-		out = append(out, []int{i})
-	}
-	every := make([]int, 0, n)
-	for i := 1; i < n; i++ {
-		every = append(every, i)
-	}
-	return append(out, every)
-}
 
 type testEvent struct {
 	Type string `json:"type"`
@@ -53,19 +17,19 @@ type testEvent struct {
 }
 
 // readEvents runs the event reader over input cut at cuts, until the end or an error.
-func readEvents(input []byte, cuts []int, max int) ([]testEvent, int64, error) {
-	var er eventReader
-	er.reset(&splitReader{b: input, cuts: cuts}, max)
+func readEvents(input []byte, cuts []int, limit int) ([]testEvent, int64, error) {
+	var er Reader
+	er.Reset(&cutread.Reader{B: input, Cuts: cuts}, limit)
 	var evs []testEvent
 	for {
-		ev, err := er.next()
+		ev, err := er.Next()
 		if err == io.EOF {
 			return evs, er.retry, nil
 		}
 		if err != nil {
 			return evs, er.retry, err
 		}
-		evs = append(evs, testEvent{Type: string(ev.typ), Data: string(ev.data), ID: string(er.lastID)})
+		evs = append(evs, testEvent{Type: string(ev.Type), Data: string(ev.Data), ID: string(er.lastID)})
 	}
 }
 
@@ -106,7 +70,7 @@ func TestEventStreamRules(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, cut := range splits(len(tc.in)) {
+			for _, cut := range cutread.Ways(len(tc.in)) {
 				got, retry, err := readEvents([]byte(tc.in), cut, 1<<20)
 				if !slices.Equal(got, tc.want) || retry != tc.retry || !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
 					t.Fatalf("cut at %v:\n got %q retry %d err %v\nwant %q retry %d err %v",
@@ -140,24 +104,24 @@ func TestEventStreamLast(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, cut := range splits(len(tc.in)) {
-				var er eventReader
-				er.reset(&splitReader{b: []byte(tc.in), cuts: cut}, 1<<20)
+			for _, cut := range cutread.Ways(len(tc.in)) {
+				var er Reader
+				er.Reset(&cutread.Reader{B: []byte(tc.in), Cuts: cut}, 1<<20)
 				var err error
 				for err == nil {
-					_, err = er.next()
+					_, err = er.Next()
 				}
 				if err != io.ErrUnexpectedEOF {
 					t.Fatalf("cut at %v: next returned %v, want io.ErrUnexpectedEOF", cut, err)
 				}
-				ev, err := er.last()
+				ev, err := er.Last()
 				switch {
 				case tc.want == nil && err != io.EOF:
-					t.Fatalf("cut at %v: last = %q, %v; want io.EOF", cut, ev.data, err)
-				case tc.want != nil && (err != nil || string(ev.data) != tc.want.Data || string(ev.typ) != tc.want.Type):
-					t.Fatalf("cut at %v: last = type %q data %q, %v; want %+v", cut, ev.typ, ev.data, err, *tc.want)
+					t.Fatalf("cut at %v: last = %q, %v; want io.EOF", cut, ev.Data, err)
+				case tc.want != nil && (err != nil || string(ev.Data) != tc.want.Data || string(ev.Type) != tc.want.Type):
+					t.Fatalf("cut at %v: last = type %q data %q, %v; want %+v", cut, ev.Type, ev.Data, err, *tc.want)
 				}
-				if _, err := er.next(); err != io.EOF {
+				if _, err := er.Next(); err != io.EOF {
 					t.Fatalf("cut at %v: after last, next returned %v", cut, err)
 				}
 			}
@@ -178,9 +142,9 @@ func TestEventStreamLineLimit(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := readEvents([]byte(in), nil, max)
-			var tooLong *LineTooLongError
-			if !errors.As(err, &tooLong) || tooLong.Limit != max || !errors.Is(err, ErrLineTooLong) {
-				t.Errorf("err = %v, want a *LineTooLongError naming %d", err, max)
+			var tooLong *TooLongError
+			if !errors.As(err, &tooLong) || tooLong.Limit != max {
+				t.Errorf("err = %v, want a *TooLongError naming %d", err, max)
 			}
 		})
 	}
@@ -199,21 +163,22 @@ func (e *endless) Read(p []byte) (int, error) {
 
 func TestEventStreamMemoryBoundedByLimit(t *testing.T) {
 	const max = 1 << 20
-	var er eventReader
+	var er Reader
 	body := &endless{}
-	er.reset(io.MultiReader(strings.NewReader("data: "), body), max)
-	_, err := er.next()
-	if !errors.Is(err, ErrLineTooLong) {
-		t.Fatalf("err = %v, want ErrLineTooLong", err)
+	er.Reset(io.MultiReader(strings.NewReader("data: "), body), max)
+	_, err := er.Next()
+	var tooLong *TooLongError
+	if !errors.As(err, &tooLong) {
+		t.Fatalf("err = %v, want a *TooLongError", err)
 	}
 	if cap(er.buf) > max+2 || body.n > 2*max {
 		t.Fatalf("buffer grew to %d bytes after reading %d, limit %d", cap(er.buf), body.n, max)
 	}
 }
 
-func TestEventStreamFiveMiBLineByDefault(t *testing.T) {
+func TestEventStreamFiveMiBLine(t *testing.T) {
 	big := strings.Repeat("ж", 5<<20/2)
-	evs, _, err := readEvents([]byte("data: "+big+"\n\n"), nil, DefaultMaxLineSize)
+	evs, _, err := readEvents([]byte("data: "+big+"\n\n"), nil, 8<<20)
 	if err != nil || len(evs) != 1 || evs[0].Data != big {
 		t.Fatalf("%d events, %v", len(evs), err)
 	}
@@ -223,13 +188,13 @@ func TestEventStreamDeliversWithoutReadingAhead(t *testing.T) {
 	// The reader must hand out an event as soon as its blank line is in, even when the
 	// next read would block forever (the pipe has nothing more until the event is out).
 	pr, pw := io.Pipe()
-	var er eventReader
-	er.reset(pr, 1<<20)
+	var er Reader
+	er.Reset(pr, 1<<20)
 	done := make(chan error, 1)
 	go func() {
-		ev, err := er.next()
-		if err == nil && string(ev.data) != "a" {
-			err = errors.New("wrong data " + string(ev.data))
+		ev, err := er.Next()
+		if err == nil && string(ev.Data) != "a" {
+			err = errors.New("wrong data " + string(ev.Data))
 		}
 		done <- err
 	}()
@@ -241,18 +206,8 @@ func TestEventStreamDeliversWithoutReadingAhead(t *testing.T) {
 		pw.Write([]byte("\ndata: b\n\n")) // the LF closes the CRLF begun by the last CR
 		pw.Close()
 	}()
-	ev, err := er.next()
-	if err != nil || string(ev.data) != "b" {
-		t.Fatalf("second event %q, %v", ev.data, err)
-	}
-}
-
-func TestSplitReader(t *testing.T) {
-	in := []byte("abcdef")
-	for _, cut := range splits(len(in)) {
-		got, _ := io.ReadAll(&splitReader{b: in, cuts: cut})
-		if !bytes.Equal(got, in) {
-			t.Fatalf("cut %v: %q", cut, got)
-		}
+	ev, err := er.Next()
+	if err != nil || string(ev.Data) != "b" {
+		t.Fatalf("second event %q, %v", ev.Data, err)
 	}
 }

@@ -1,14 +1,18 @@
-package lockchat
+// Package sse reads a text/event-stream body into events, following the WHATWG rules
+// ("Server-sent events", interpreting an event stream), with bounded memory: it is the
+// event-stream layer of lockchat's chat stream. A Reader also tells, from a body's first
+// bytes, whether it holds an event stream at all (see Reader.Sniff).
+package sse
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"strconv"
 	"sync"
 )
 
-// eventReader splits a text/event-stream body into events following the WHATWG rules
-// ("Server-sent events", interpreting an event stream):
+// Reader splits a text/event-stream body into events following the WHATWG rules:
 //
 //   - lines end in LF, CRLF or a lone CR, mixed freely, even across reads;
 //   - one UTF-8 byte order mark at the very start is dropped;
@@ -17,9 +21,9 @@ import (
 //   - data fields of one event are joined with "\n"; an event is dispatched at a blank
 //     line, and an event the body ends in the middle of is not dispatched.
 //
-// Memory is bounded: a line or an event's data longer than max fails with a
-// *LineTooLongError.
-type eventReader struct {
+// Memory is bounded: a line or an event's data longer than the limit fails with a
+// *TooLongError. The zero Reader reads nothing; Reset gives it a body.
+type Reader struct {
 	r       io.Reader
 	small   []byte  // the buffer of a waiting stream, kept across streams
 	bulk    *[]byte // the pooled buffer buf is, if it is one
@@ -28,7 +32,7 @@ type eventReader struct {
 	start   int
 	end     int
 	scanned int // buf[start:start+scanned] holds no line end
-	max     int
+	limit   int
 	err     error // the sticky error of r
 	skipLF  bool  // the last line ended in a CR: an LF right after it belongs to it
 	bomDone bool
@@ -43,10 +47,19 @@ type eventReader struct {
 	retry  int64 // reconnection time in milliseconds, -1 if never set
 }
 
-// event is one dispatched event. Its slices are valid until the next call to next.
-type event struct {
-	typ  []byte
-	data []byte
+// Event is one dispatched event. Its slices are valid until the next call of the
+// Reader, as bufio.Scanner.Bytes is.
+type Event struct {
+	Type []byte // the event field, empty for the default type "message"
+	Data []byte // the data fields, joined with "\n"
+}
+
+// TooLongError is the error for a line, or an event's data, longer than the Reader's
+// limit.
+type TooLongError struct{ Limit int }
+
+func (e *TooLongError) Error() string {
+	return fmt.Sprintf("sse: line or event longer than %d bytes", e.Limit)
 }
 
 // The read buffer is small while a stream waits for the server and grows when the body
@@ -55,27 +68,30 @@ type event struct {
 // soon as everything in it was read; one grown for a huge line is left to the collector.
 const (
 	smallBufSize = 512 // a chunk of most servers, and enough to tell what a body holds
-	bulkBufSize  = 16 << 10
+	// BulkBufSize is the size of the pooled buffer a fast body is read into.
+	BulkBufSize = 16 << 10
 )
 
 // bulkBufs recycles bulk buffers between streams.
-var bulkBufs = sync.Pool{New: func() any { b := make([]byte, bulkBufSize); return &b }}
+var bulkBufs = sync.Pool{New: func() any { b := make([]byte, BulkBufSize); return &b }}
 
-func (er *eventReader) reset(r io.Reader, max int) {
+// Reset makes the Reader read body, whose lines and events may be at most limit bytes
+// long, keeping its buffers for reuse.
+func (er *Reader) Reset(r io.Reader, limit int) {
 	er.release()
-	if cap(er.data) > bulkBufSize {
+	if cap(er.data) > BulkBufSize {
 		er.data = nil // let a buffer grown by one huge event go
 	}
-	small := min(smallBufSize-1, max) + 1 // min(smallBufSize, max+1), for any max
+	small := min(smallBufSize-1, limit) + 1 // min(smallBufSize, limit+1), for any limit
 	if len(er.small) != small {
 		er.small = make([]byte, small)
 	}
-	*er = eventReader{r: r, small: er.small, buf: er.small, max: max, data: er.data[:0], typ: er.typ[:0], lastID: er.lastID[:0], retry: -1}
+	*er = Reader{r: r, small: er.small, buf: er.small, limit: limit, data: er.data[:0], typ: er.typ[:0], lastID: er.lastID[:0], retry: -1}
 }
 
 // release gives a bulk buffer back, or lets a buffer grown for a huge line go, and
 // reads into the small one again. It may be called only when nothing in buf is needed.
-func (er *eventReader) release() {
+func (er *Reader) release() {
 	if er.bulk != nil {
 		bulkBufs.Put(er.bulk)
 		er.bulk = nil
@@ -85,11 +101,11 @@ func (er *eventReader) release() {
 
 // grow moves what is unread into a buffer twice the size (up to the line limit): a bulk
 // buffer from the pool when that is enough, else a new one.
-func (er *eventReader) grow() {
-	n := min(2*len(er.buf)-2, er.max) + 2 // min(2*len, max+2), for any max
+func (er *Reader) grow() {
+	n := min(2*len(er.buf)-2, er.limit) + 2 // min(2*len, limit+2), for any limit
 	var nb []byte
 	var bulk *[]byte
-	if n <= bulkBufSize && er.max+2 >= bulkBufSize {
+	if n <= BulkBufSize && er.limit+2 >= BulkBufSize {
 		bulk = bulkBufs.Get().(*[]byte)
 		nb = *bulk
 	} else {
@@ -103,10 +119,11 @@ func (er *eventReader) grow() {
 	er.buf, er.bulk = nb, bulk
 }
 
-// next returns the next event. At the end of the body it returns io.EOF if the body ended
-// on an event boundary and io.ErrUnexpectedEOF if it ended inside a line or an event.
-func (er *eventReader) next() (event, error) {
-	if len(er.data) == 0 && cap(er.data) > bulkBufSize {
+// Next returns the next event. At the end of the body it returns io.EOF if the body ended
+// on an event boundary and io.ErrUnexpectedEOF if it ended inside a line or an event. A
+// failed read of the body returns the body's error as it is, then and ever after.
+func (er *Reader) Next() (Event, error) {
+	if len(er.data) == 0 && cap(er.data) > BulkBufSize {
 		er.data = nil // the huge event it held was handed out already
 	}
 	for {
@@ -115,14 +132,14 @@ func (er *eventReader) next() (event, error) {
 			if err == io.EOF && (len(er.data) > 0 || len(er.typ) > 0) {
 				err = io.ErrUnexpectedEOF
 			}
-			return event{}, err
+			return Event{}, err
 		}
 		if len(line) == 0 {
 			if len(er.data) == 0 {
 				er.typ = er.typ[:0]
 				continue
 			}
-			ev := event{typ: er.typ, data: er.data[:len(er.data)-1]} // less the last "\n"
+			ev := Event{Type: er.typ, Data: er.data[:len(er.data)-1]} // less the last "\n"
 			er.data = er.data[:0]
 			er.typ = er.typ[:0]
 			return ev, nil
@@ -134,43 +151,43 @@ func (er *eventReader) next() (event, error) {
 		if len(er.data) == 0 && string(name) == "data" && er.blankNext() {
 			// The common event, one data line and its blank line already read: hand out
 			// the value where it lies, without copying it.
-			ev := event{typ: er.typ, data: value}
+			ev := Event{Type: er.typ, Data: value}
 			er.typ = er.typ[:0]
 			return ev, nil
 		}
 		if err := er.field(name, value); err != nil {
-			return event{}, err
+			return Event{}, err
 		}
 	}
 }
 
-// last returns the event the body ended inside, as if its blank line had come: the
+// Last returns the event the body ended inside, as if its blank line had come: the
 // fields read so far and the unterminated last line. It is for a caller that got
-// io.ErrUnexpectedEOF from next and wants that event all the same; it returns io.EOF
+// io.ErrUnexpectedEOF from Next and wants that event all the same; it returns io.EOF
 // when the event has no data.
-func (er *eventReader) last() (event, error) {
+func (er *Reader) Last() (Event, error) {
 	if er.start < er.end {
 		line := er.buf[er.start:er.end] // the line the body ended in, without a line end
 		er.start, er.scanned = er.end, 0
 		if line[0] != ':' {
 			if err := er.field(splitField(line)); err != nil {
-				return event{}, err
+				return Event{}, err
 			}
 		}
 	}
-	ev := event{typ: er.typ, data: er.data}
+	ev := Event{Type: er.typ, Data: er.data}
 	er.data = er.data[:0]
 	er.typ = er.typ[:0]
-	if len(ev.data) == 0 {
-		return event{}, io.EOF
+	if len(ev.Data) == 0 {
+		return Event{}, io.EOF
 	}
-	ev.data = ev.data[:len(ev.data)-1] // less the last "\n"
+	ev.Data = ev.Data[:len(ev.Data)-1] // less the last "\n"
 	return ev, nil
 }
 
 // blankNext consumes a blank line if one is already in the buffer right after the line
 // just read, and reports whether it did.
-func (er *eventReader) blankNext() bool {
+func (er *Reader) blankNext() bool {
 	if er.skipLF || er.start >= er.end {
 		return false
 	}
@@ -205,11 +222,11 @@ func splitField(line []byte) (name, value []byte) {
 }
 
 // field interprets one field of the event being built.
-func (er *eventReader) field(name, value []byte) error {
+func (er *Reader) field(name, value []byte) error {
 	switch string(name) {
 	case "data":
-		if len(er.data)+len(value)+1 > er.max {
-			return &LineTooLongError{Limit: er.max}
+		if len(er.data)+len(value)+1 > er.limit {
+			return &TooLongError{Limit: er.limit}
 		}
 		er.data = append(er.data, value...)
 		er.data = append(er.data, '\n')
@@ -240,7 +257,7 @@ func isDigits(b []byte) bool {
 
 // line returns the next line without its line end. The slice is valid until the next
 // call. A body that ends inside a line returns io.ErrUnexpectedEOF.
-func (er *eventReader) line() ([]byte, error) {
+func (er *Reader) line() ([]byte, error) {
 	for {
 		if er.skipLF && er.start < er.end {
 			if er.buf[er.start] == '\n' {
@@ -261,8 +278,8 @@ func (er *eventReader) line() ([]byte, error) {
 		if er.bomDone && !er.skipLF {
 			b := er.buf[er.start:er.end]
 			if i := lineEnd(b, er.scanned); i >= 0 {
-				if i > er.max {
-					return nil, &LineTooLongError{Limit: er.max}
+				if i > er.limit {
+					return nil, &TooLongError{Limit: er.limit}
 				}
 				line := b[:i]
 				er.start += i + 1
@@ -279,8 +296,8 @@ func (er *eventReader) line() ([]byte, error) {
 				return line, nil
 			}
 			er.scanned = len(b)
-			if len(b) > er.max {
-				return nil, &LineTooLongError{Limit: er.max}
+			if len(b) > er.limit {
+				return nil, &TooLongError{Limit: er.limit}
 			}
 		}
 		if er.err != nil {
@@ -292,8 +309,6 @@ func (er *eventReader) line() ([]byte, error) {
 		er.fill()
 	}
 }
-
-var bom = []byte("\xEF\xBB\xBF")
 
 // lineEnd returns the index of the first CR or LF in b at or after from, or -1.
 func lineEnd(b []byte, from int) int {
@@ -312,7 +327,7 @@ func lineEnd(b []byte, from int) int {
 
 // fill reads more of the body, moving unconsumed bytes to the front of the buffer and
 // growing it (up to the line limit) when it is full.
-func (er *eventReader) fill() {
+func (er *Reader) fill() {
 	switch {
 	case er.start == er.end && len(er.buf) > len(er.small):
 		// Everything was read: wait for the server with the small buffer.
@@ -322,7 +337,7 @@ func (er *eventReader) fill() {
 		er.end = copy(er.buf, er.buf[er.start:er.end])
 		er.start = 0
 	}
-	if er.end == len(er.buf) || er.full && len(er.buf) < bulkBufSize {
+	if er.end == len(er.buf) || er.full && len(er.buf) < BulkBufSize {
 		er.grow() // a line longer than the buffer, or a body that arrives in bulk
 	}
 	for range 100 {
@@ -340,32 +355,9 @@ func (er *eventReader) fill() {
 	er.err = io.ErrNoProgress
 }
 
-// sniff reads the body's first bytes into the buffer, without consuming them, until
-// they tell what the body holds (see classify); they stay for next or rest to read.
-func (er *eventReader) sniff() bodyKind {
-	for {
-		b := er.buf[er.start:er.end]
-		if kind, known := classify(b, er.err != nil || len(b) >= min(sniffLimit, er.max)); known {
-			return kind
-		}
-		er.fill()
-	}
-}
+// Ended reports whether the body has ended or failed: nothing more will be read from it.
+func (er *Reader) Ended() bool { return er.err != nil }
 
-// rest returns a reader of what was read into the buffer and not consumed, then of the
-// rest of the body, for a body that turned out not to be an event stream.
-func (er *eventReader) rest() io.Reader {
-	head := bytes.NewReader(er.buf[er.start:er.end])
-	switch er.err {
-	case nil:
-		return io.MultiReader(head, er.r)
-	case io.EOF:
-		return head
-	}
-	return io.MultiReader(head, &errReader{er.err})
-}
-
-// errReader returns its error on every read.
-type errReader struct{ err error }
-
-func (r *errReader) Read([]byte) (int, error) { return 0, r.err }
+// Held returns the capacities of the read buffer and of the event buffer the Reader
+// holds, for tests of how much memory a waiting stream keeps.
+func (er *Reader) Held() (buf, data int) { return cap(er.buf), cap(er.data) }
