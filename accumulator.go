@@ -20,6 +20,9 @@ type Completion struct {
 	// tool call without an index, a missing role, usage sent twice, …), for logging; it
 	// is empty for a well-formed stream.
 	Repairs []Repair
+	// Endpoint is the index, in WithEndpoints' list, of the endpoint that answered; 0
+	// without WithEndpoints.
+	Endpoint int
 }
 
 // CompletionChoice is one assembled choice.
@@ -122,6 +125,7 @@ type Accumulator struct {
 	MaxSize int
 
 	id, model string
+	endpoint  int
 	choices   []accChoice
 	usage     *Usage
 	size      int
@@ -164,6 +168,7 @@ func (a *Accumulator) Add(ch Chunk) {
 	if a.model == "" {
 		a.model = ch.Model
 	}
+	a.endpoint = ch.Endpoint
 	if ch.Usage != nil {
 		if a.usage != nil {
 			a.note(-1, RepairUsageRepeated)
@@ -380,7 +385,7 @@ func (a *Accumulator) Err() error { return a.err }
 // Completion returns what has been assembled so far. Later calls of Add do not change
 // it.
 func (a *Accumulator) Completion() Completion {
-	c := Completion{ID: a.id, Model: a.model, Repairs: slices.Clone(a.repairs)}
+	c := Completion{ID: a.id, Model: a.model, Repairs: slices.Clone(a.repairs), Endpoint: a.endpoint}
 	if a.usage != nil {
 		u := *a.usage
 		c.Usage = &u

@@ -28,6 +28,9 @@ type Chunk struct {
 	// aliases the decoder's buffer: it is valid only until the loop body returns; copy it
 	// (bytes.Clone) to keep it. It is nil for a chunk lockchat made itself.
 	Raw json.RawMessage
+	// Endpoint is the index, in WithEndpoints' list, of the endpoint that sent the chunk;
+	// 0 without WithEndpoints.
+	Endpoint int
 }
 
 // Choice is one choice's part of a chunk.

@@ -172,3 +172,27 @@ func ExampleAccumulator() {
 	// reasoning "9.11 < 9.9, so 9.9.", content "9.9 is larger.", finish "stop"
 	// tokens: 32 of which reasoning: 8
 }
+
+// WithEndpoints serves a call from a list of endpoints: here the primary is
+// overloaded, so the fallback, which knows the model by another name, answers.
+func ExampleWithEndpoints() {
+	primary := lockchattest.NewServer(lockchattest.Reply{Status: 503, Error: lockchattest.ErrorBody{Message: "overloaded"}})
+	defer primary.Close()
+	fallback := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"Hello from the fallback"}})
+	defer fallback.Close()
+
+	client := lockchat.New(lockchat.WithEndpoints(
+		lockchat.Endpoint{BaseURL: primary.URL, APIKey: "key-of-the-primary"},
+		lockchat.Endpoint{BaseURL: fallback.URL, Model: "llama3.2"},
+	))
+	comp, err := client.Chat(context.Background(), "gpt-4o-mini", []lockchat.Message{{Role: "user", Content: "Hello"}})
+	if err != nil {
+		fmt.Println("error:", err)
+		return
+	}
+	fmt.Println(comp.Message().Content)
+	fmt.Println("answered by endpoint", comp.Endpoint, "as", fallback.Requests()[0].Model)
+	// Output:
+	// Hello from the fallback
+	// answered by endpoint 1 as llama3.2
+}

@@ -29,6 +29,7 @@ type exchange struct {
 	first  *time.Timer             // the first-output timer; nil without one, or once output came
 	h      handler
 	tr     *tracer
+	index  int // the endpoint's, in WithEndpoints' list
 
 	delivered int            // chunks with output given to h
 	req       *http.Request  // the request the response answers, after any redirect
@@ -44,11 +45,11 @@ var (
 	errDrainCause       = errors.New("drained")
 )
 
-// attempt sends payload to the endpoint cfg describes once and feeds the chunks of the
+// attempt sends payload once to the endpoint cfg describes, number endpoint of the list, and feeds the chunks of the
 // answer to h. It returns how many chunks with output h was given, and an error that
 // names the request if the server answered and quotes no credential of the call.
-func (c *Client) attempt(ctx context.Context, cfg *config, payload []byte, h handler, tr *tracer) (delivered int, err error) {
-	x := exchange{ctx: ctx, cfg: cfg, h: h, tr: tr}
+func (c *Client) attempt(ctx context.Context, cfg *config, endpoint int, payload []byte, h handler, tr *tracer) (delivered int, err error) {
+	x := exchange{ctx: ctx, cfg: cfg, h: h, tr: tr, index: endpoint}
 	err = x.chat(payload)
 	return x.delivered, err
 }
@@ -284,6 +285,7 @@ func (x *exchange) readAnswer(body io.Reader) error {
 	defer streamPool.Put(s)
 	s.reset(body, x.cfg.maxLineSize)
 	defer s.reset(nil, x.cfg.maxLineSize)
+	s.endpoint = x.index
 	switch s.events.Sniff() {
 	case sse.JSONDocument:
 		return x.readJSON(s)

@@ -49,6 +49,9 @@ type Client struct {
 	cfg config
 	// repairs maps a model to the requestRepair its rejections taught (see repair.go).
 	repairs sync.Map
+	// cooldowns maps an endpoint (see cooldownKey) to the time.Time until which later
+	// calls ask it last (see WithEndpoints).
+	cooldowns sync.Map
 }
 
 // New returns a client configured by opts; each call may override them.
@@ -299,77 +302,4 @@ func (c *Client) run(ctx context.Context, cfg *config, model string, messages []
 type callHooks struct {
 	begin  func(attempt int) // before each attempt, numbered from 1
 	repair func(Repair)      // a repair made to the request (see repair.go)
-}
-
-// runAttempts is run's retry loop; tr receives its events.
-func (c *Client) runAttempts(ctx context.Context, cfg *config, model string, messages []Message, h handler, hooks *callHooks, tr *tracer) error {
-	if hooks == nil {
-		hooks = &callHooks{}
-	}
-	known := c.remembered(model)
-	cfg = known.apply(cfg)
-	payload, err := buildPayload(cfg, model, messages)
-	if err != nil {
-		return err
-	}
-	delivered, retries := 0, 0
-	repaired := known // each repair is made once
-	for attempt := 0; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return &contextEnded{err}
-		}
-		tr.onAttempt(attempt+1, 0, cfg.baseURL, model)
-		if hooks.begin != nil {
-			hooks.begin(attempt + 1)
-		}
-		n, err := c.attempt(ctx, cfg, payload, h, tr) // quotes no credential
-		delivered += n
-		var apiErr *APIError
-		if delivered == 0 && errors.As(err, &apiErr) {
-			// A model that rejects one of lockchat's own parameters: change the request
-			// and send it again, at once; it is no retry.
-			if r := repairFor(cfg, apiErr) &^ repaired; r != 0 {
-				repaired |= r
-				cfg = r.apply(cfg)
-				if payload, err = buildPayload(cfg, model, messages); err != nil {
-					return err
-				}
-				c.remember(model, r)
-				for _, rp := range r.repairs() {
-					logRepair(ctx, cfg.logger, model, rp, apiErr)
-					if hooks.repair != nil {
-						hooks.repair(rp)
-					}
-				}
-				continue
-			}
-		}
-		switch {
-		case err == nil:
-			return nil
-		case err == errStop:
-			tr.onStop()
-			return nil
-		case ctx.Err() != nil:
-			err = ctx.Err()
-			if delivered > 0 {
-				return &InterruptedError{Delivered: delivered, Err: err}
-			}
-			return &contextEnded{err}
-		case delivered > 0:
-			return &InterruptedError{Delivered: delivered, Err: err}
-		case retries >= cfg.maxRetries || !retryable(err):
-			if attempt > 0 {
-				return &gaveUpError{attempts: attempt + 1, err: err}
-			}
-			return err
-		}
-		delay := retryDelay(cfg, retries, err)
-		retries++
-		tr.onRetry(err, delay)
-		logRetry(ctx, cfg.logger, attempt+1, err, delay)
-		if err := sleep(ctx, delay); err != nil {
-			return &contextEnded{err}
-		}
-	}
 }

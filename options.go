@@ -3,6 +3,8 @@ package lockchat
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -73,6 +75,7 @@ type config struct {
 	insecureHTTP        bool     // credentials may go over plain http to any host
 	without             []string // payload fields not sent (WithoutParam)
 	traces              []func(context.Context, CallInfo) (context.Context, *Trace)
+	endpoints           []Endpoint // WithEndpoints; nil for the one endpoint of baseURL
 	maxCompletion       int
 
 	prep *prepared // what every request shares, worked out once; nil if it failed
@@ -89,10 +92,16 @@ type prepared struct {
 	// pool (http.Transport.MaxConnsPerHost, or a transport lockchat cannot see into),
 	// which the idle timeout must not count.
 	poolWaits bool
+	// endpoints are the configurations of WithEndpoints' endpoints, each prepared, in
+	// the list's order; nil without it, when the fields above serve every request.
+	endpoints []*config
 }
 
 // prepare works out what every request of c shares, or says why no request can be made.
 func (c *config) prepare() (*prepared, error) {
+	if c.endpoints != nil {
+		return c.prepareEndpoints()
+	}
 	if err := checkBaseURL(c.baseURL); err != nil {
 		return nil, err
 	}
@@ -115,6 +124,37 @@ func (c *config) prepare() (*prepared, error) {
 		p.poolWaits = t.MaxConnsPerHost > 0
 	default:
 		p.poolWaits = true
+	}
+	return p, nil
+}
+
+// prepareEndpoints prepares the configuration of each of WithEndpoints' endpoints: c's,
+// with the endpoint's base URL and key instead of c's, and its headers added to c's.
+func (c *config) prepareEndpoints() (*prepared, error) {
+	p := &prepared{endpoints: make([]*config, len(c.endpoints))}
+	for i, e := range c.endpoints {
+		n := *c
+		n.endpoints, n.baseURL, n.apiKey = nil, e.BaseURL, e.APIKey
+		if len(e.Header) > 0 {
+			n.header = c.header.Clone()
+			if n.header == nil {
+				n.header = http.Header{}
+			}
+			for k, vs := range e.Header {
+				for _, v := range vs {
+					n.header.Add(k, v)
+				}
+			}
+		}
+		var err error
+		if n.prep, err = n.prepare(); err != nil {
+			var reqErr *requestError
+			if errors.As(err, &reqErr) {
+				reqErr.text = fmt.Sprintf("endpoint %d: %s", i, reqErr.text)
+			}
+			return nil, err
+		}
+		p.endpoints[i] = &n
 	}
 	return p, nil
 }

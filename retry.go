@@ -15,7 +15,7 @@ import (
 )
 
 // This file holds the retry policy: what is retried, how long to wait, and the record of
-// each retry. The loop that applies it is Client.run.
+// each retry. The loop that applies it, over endpoints and rounds, is failover.go's.
 
 // retryable reports whether the same request may succeed if sent again. It is asked only
 // while nothing has been delivered to the caller. A request that could not be sent as
@@ -117,11 +117,10 @@ func (e *APIError) retryable() bool {
 	if e.modelNotFound() {
 		return true
 	}
-	switch e.StatusCode {
-	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooManyRequests,
-		http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
+	switch {
+	case e.StatusCode == http.StatusRequestTimeout, e.StatusCode == http.StatusConflict,
+		e.StatusCode == http.StatusTooManyRequests, e.StatusCode >= 500 && e.StatusCode <= 599:
+		return true // 5xx: 529 (overloaded) and a gateway's 520–524 included
 	}
 	if e.StatusCode < 200 || e.StatusCode > 299 {
 		return false

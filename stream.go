@@ -35,6 +35,7 @@ type chunkStream struct {
 	id, model  string        // the last chunk's, interned (see idModel)
 	idRaw      []byte
 	modelRaw   []byte
+	endpoint   int      // the index of the endpoint answering, for Chunk.Endpoint
 	slab       []Choice // chunks' choices are cut from it (see chunk)
 	callSlab   []ToolCallDelta
 }
@@ -361,7 +362,7 @@ const slabSize = 4
 // a kept chunk stays as it was.
 func (s *chunkStream) chunk() Chunk {
 	d := &s.dec
-	ch := Chunk{Usage: d.usage, Raw: s.raw}
+	ch := Chunk{Usage: d.usage, Raw: s.raw, Endpoint: s.endpoint}
 	ch.ID, ch.Model = s.idModel()
 	if n := len(d.choices); n > 0 {
 		if len(s.slab) < n {

@@ -55,6 +55,8 @@ type Reply struct {
 	// OpenAI error envelope.
 	Status int
 	Error  ErrorBody
+	// Header is added to the response's headers, such as a Retry-After beside a 429.
+	Header http.Header
 
 	// ModelNotFound answers the first ModelNotFound requests that reach this reply with
 	// "The model: `NAME` does not exist" — as a 404 with an error envelope, or, with
@@ -237,6 +239,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	w.Header().Set("X-Request-Id", fmt.Sprintf("req-%d", n))
+	for k, vs := range reply.Header {
+		w.Header()[http.CanonicalHeaderKey(k)] = vs
+	}
 
 	if notFound {
 		notFound := ErrorBody{
