@@ -195,6 +195,15 @@ func (c *Client) runAttempts(ctx context.Context, cfg *config, model string, mes
 	if hooks == nil {
 		hooks = &callHooks{}
 	}
+	return c.serve(ctx, cfg, model, tr, func(t *target, attempts *int) (int, error) {
+		return c.try(ctx, t, messages, h, hooks, tr, attempts)
+	})
+}
+
+// serve makes the attempts of a call, over the endpoints and the rounds of retries, until
+// one succeeds or the call fails. do makes one attempt at target t, counting it (and any
+// made again at once) in attempts, and returns the chunks with output it delivered.
+func (c *Client) serve(ctx context.Context, cfg *config, model string, tr *tracer, do func(t *target, attempts *int) (delivered int, err error)) error {
 	prep, err := cfg.prepared()
 	if err != nil {
 		return err
@@ -210,7 +219,10 @@ func (c *Client) runAttempts(ctx context.Context, cfg *config, model string, mes
 			if t.skip {
 				continue
 			}
-			delivered, err := c.try(ctx, t, messages, h, hooks, tr, &attempts)
+			if err := ctx.Err(); err != nil {
+				return &contextEnded{err}
+			}
+			delivered, err := do(t, &attempts)
 			if err == nil && delivered == 0 && failover && next(targets, i) >= 0 {
 				err = ErrEmptyAnswer
 			}

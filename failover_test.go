@@ -437,3 +437,15 @@ func TestFailoverConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestFailoverModels(t *testing.T) {
+	b := lockchattest.NewServer()
+	defer b.Close()
+	b.SetModels("llama3.2", "qwen3")
+	client := lockchat.New(quick, lockchat.WithEndpoints(
+		lockchat.Endpoint{BaseURL: closedPort(t)}, lockchat.Endpoint{BaseURL: b.URL}))
+	models, err := client.Models(context.Background())
+	if err != nil || len(models) != 2 || models[0].ID != "llama3.2" {
+		t.Fatalf("Models = %v, %v; want B's list", models, err)
+	}
+}

@@ -16,31 +16,21 @@ type Model struct {
 }
 
 // Models lists the models the server offers: GET base URL + "/models", with the same
-// headers, credentials rules, retries, errors and redaction as a chat call.
+// headers, credentials rules, retries, failover (see WithEndpoints), errors and
+// redaction as a chat call. With WithEndpoints the list is the first endpoint's that
+// answers.
 func (c *Client) Models(ctx context.Context, opts ...Option) ([]Model, error) {
 	cfg := c.cfg.with(opts)
-	for attempt := 0; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return nil, &contextEnded{err}
+	var models []Model
+	err := c.serve(ctx, cfg, "", nil, func(t *target, attempts *int) (int, error) {
+		*attempts++
+		var err error
+		if models, err = listModels(ctx, t.cfg); err != nil {
+			return 0, err
 		}
-		models, err := listModels(ctx, cfg)
-		switch {
-		case err == nil:
-			return models, nil
-		case ctx.Err() != nil:
-			return nil, &contextEnded{ctx.Err()}
-		case attempt >= cfg.maxRetries || !retryable(err):
-			if attempt > 0 {
-				return nil, &gaveUpError{attempts: attempt + 1, err: err}
-			}
-			return nil, err
-		}
-		delay := retryDelay(cfg, attempt, err)
-		logRetry(ctx, cfg.logger, attempt+1, err, delay)
-		if err := sleep(ctx, delay); err != nil {
-			return nil, &contextEnded{err}
-		}
-	}
+		return 1, nil // the list is the output: an empty one is an answer
+	})
+	return models, err
 }
 
 // listModels sends one GET /models and reads the list. Its errors quote no credential.
