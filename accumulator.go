@@ -71,15 +71,11 @@ type Repair struct {
 	Param string
 }
 
-// The repairs an Accumulator makes, beside those of tool-call indexes (see
-// ToolCallDelta.Repair).
+// The repairs an Accumulator makes to a stream, beside those of tool calls (see
+// toolcalls.go).
 const (
 	// RepairRoleMissing: a choice never said its role; it is taken as "assistant".
 	RepairRoleMissing = "role missing, assistant assumed"
-	// RepairTypeMissing: a tool call never said its type; it is taken as "function".
-	RepairTypeMissing = "tool call type missing, function assumed"
-	// RepairCallChanged: a fragment gave a call another id, type or name; the first is kept.
-	RepairCallChanged = "tool call id, type or name changed, first kept"
 	// RepairUsageRepeated: usage came more than once; the last is kept, not the sum.
 	RepairUsageRepeated = "usage sent more than once, last kept"
 	// RepairChunkIDChanged: the chunk id changed within the stream; the first is kept.
@@ -202,110 +198,6 @@ func (a *Accumulator) Add(ch Chunk) {
 			}
 		}
 	}
-}
-
-// addCall adds one tool-call fragment; it reports false when the size limit was passed.
-func (a *Accumulator) addCall(ac *accChoice, d *ToolCallDelta) bool {
-	if d.Repair != "" {
-		a.note(ac.index, d.Repair)
-	}
-	n := len(ac.calls)
-	call := ac.call(d.Index)
-	if len(ac.calls) > n && !a.grow(minEntrySize) {
-		ac.calls = ac.calls[:n]
-		return false
-	}
-	changed := false
-	for _, f := range []struct {
-		dst *string
-		v   string
-	}{{&call.id, d.ID}, {&call.typ, d.Type}, {&call.name, d.Name}} {
-		switch {
-		case *f.dst == "":
-			if !a.grow(len(f.v)) {
-				return false
-			}
-			*f.dst = f.v
-		case f.v != "" && f.v != *f.dst:
-			changed = true
-		}
-	}
-	if changed {
-		a.note(ac.index, RepairCallChanged)
-	}
-	for k, v := range d.Extra {
-		if k == "custom" && len(v) > 0 && v[0] == '{' {
-			if !a.addCustom(call, v) {
-				return false
-			}
-			continue
-		}
-		if _, ok := call.extra[k]; ok {
-			continue // the first value of a key wins, like the id's
-		}
-		if !a.grow(len(k) + len(v)) {
-			return false
-		}
-		if call.extra == nil {
-			call.extra = map[string]json.RawMessage{}
-		}
-		call.extra[k] = v
-	}
-	return a.write(&call.args, d.Arguments)
-}
-
-// addCustom adds a fragment of an OpenAI custom tool call's "custom" object: its input
-// is appended, as the arguments of a function are; any other key's first value wins, as
-// the name's does. It reports false when the size limit was passed.
-func (a *Accumulator) addCustom(call *accCall, v json.RawMessage) bool {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(v, &m) != nil {
-		return a.grow(len(v)) // not an object after all: dropped, but counted
-	}
-	call.isCustom = true
-	for k, v := range m {
-		if k == "input" && len(v) > 0 && v[0] == '"' {
-			if call.input == nil {
-				call.input = []byte{} // the call has an input, even if it stays ""
-			}
-			if !a.write(&call.input, textOf(v)) {
-				return false
-			}
-			continue
-		}
-		if _, ok := call.custom[k]; ok {
-			continue
-		}
-		if !a.grow(len(k) + len(v)) {
-			return false
-		}
-		if call.custom == nil {
-			call.custom = map[string]json.RawMessage{}
-		}
-		call.custom[k] = v
-	}
-	return true
-}
-
-// customJSON returns the assembled "custom" object, its keys in sorted order.
-func (call *accCall) customJSON() json.RawMessage {
-	m := maps.Clone(call.custom)
-	if call.input != nil {
-		if m == nil {
-			m = map[string]json.RawMessage{}
-		}
-		m["input"] = appendString(nil, string(call.input))
-	}
-	b := []byte{'{'}
-	for i, k := range slices.Sorted(maps.Keys(m)) {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, k)
-		b = append(b, ':')
-		b = append(b, m[k]...)
-	}
-	return append(b, '}')
 }
 
 // minEntrySize is what a new choice or tool call counts against MaxSize beside its

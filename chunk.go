@@ -80,19 +80,6 @@ type ToolCallDelta struct {
 	Repair string
 }
 
-// The repairs of tool-call indexes, as ToolCallDelta.Repair and Repair.Kind name them.
-const (
-	// RepairNoIndex: the fragment had no index (Gemini, Ollama before 0.4.7).
-	RepairNoIndex = "tool call without index"
-	// RepairIndexMinusOne: the fragment had index -1 (some Bedrock gateways).
-	RepairIndexMinusOne = "tool call with index -1"
-	// RepairIndexReused: a fragment with its own id and name came at an index that already
-	// held another call, and started a new one (lmdeploy).
-	RepairIndexReused = "tool call index reused by another call"
-	// RepairIndexGap: the server's indexes skipped a number (a gateway that starts at 1).
-	RepairIndexGap = "tool call index skipped"
-)
-
 // Usage is the token usage a server reports.
 type Usage struct {
 	PromptTokens     int

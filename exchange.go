@@ -304,7 +304,7 @@ func (x *exchange) readStream(s *chunkStream) error {
 		err := s.next()
 		if err == io.EOF {
 			if s.done && !s.events.Ended() {
-				x.drain()
+				x.drain(s.drainBuf[:])
 			}
 			return nil
 		}
@@ -361,7 +361,8 @@ func (x *exchange) readJSON(s *chunkStream) error {
 	if err := s.track(); err != nil {
 		return err
 	}
-	for more := true; more; more = s.end() != io.EOF {
+	// The document's chunk, then one of surrogate halves it left held back, if any.
+	for more := true; more; more = s.flushHalves() {
 		if err := x.deliver(s); err != nil {
 			return err
 		}
@@ -384,17 +385,17 @@ func readLimited(r io.Reader, limit int) ([]byte, error) {
 
 // drain reads what little may follow [DONE] (the end of a chunked body), so that the
 // connection can be reused, but never waits long for a server that keeps it open: each
-// read is bounded by the attempt's idle timer, shortened, or by a timer of its own.
-func (x *exchange) drain() {
+// read is bounded by the attempt's idle timer, shortened, or by a timer of its own. buf
+// is the space to read into.
+func (x *exchange) drain(buf []byte) {
 	if x.idle != nil {
 		x.idle.limit(drainTimeout)
 	} else {
 		t := time.AfterFunc(drainTimeout, func() { x.cancel(errDrainCause) })
 		defer t.Stop()
 	}
-	var buf [512]byte
 	for range drainLimit / len(buf) {
-		if _, err := x.Read(buf[:]); err != nil {
+		if _, err := x.Read(buf); err != nil {
 			return
 		}
 	}

@@ -328,8 +328,11 @@ func (c *Client) try(ctx context.Context, t *target, messages []Message, h handl
 			hooks.begin(*attempts)
 		}
 		delivered, err = c.attempt(ctx, t.cfg, t.index, t.payload, h, tr) // quotes no credential
+		if err == nil || delivered > 0 {
+			return delivered, err
+		}
 		var apiErr *APIError
-		if delivered > 0 || !errors.As(err, &apiErr) {
+		if !errors.As(err, &apiErr) {
 			return delivered, err
 		}
 		r := repairFor(t.cfg, apiErr) &^ t.repaired

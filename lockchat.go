@@ -94,14 +94,15 @@ func (c *Client) Stream(ctx context.Context, model string, messages []Message, o
 			other          *Accumulator
 		}
 		err := c.run(ctx, cfg, model, messages, func(s *chunkStream) bool {
-			for i := range s.dec.choices {
-				ch := &s.dec.choices[i]
+			choices := s.decoded()
+			for i := range choices {
+				ch := &choices[i]
 				if ch.index != 0 {
 					continue
 				}
-				if ch.text[fContent] != "" {
+				if text := ch.content(); text != "" {
 					noText.text = true
-					if !yield(ch.text[fContent], nil) {
+					if !yield(text, nil) {
 						return false
 					}
 					continue
@@ -109,13 +110,13 @@ func (c *Client) Stream(ctx context.Context, model string, messages []Message, o
 				if noText.text {
 					continue
 				}
-				if r := ch.text[fReasoning]; r != "" {
+				if r := ch.reasoning(); r != "" {
 					if noText.reasoning.Len() == 0 && ch.reasoningField == fieldReasoning {
 						noText.reasoningField = fieldReasoning // as the Accumulator keeps it
 					}
 					noText.reasoning.WriteString(r)
 				}
-				if ch.text[fRefusal] != "" || ch.calls[1] > ch.calls[0] {
+				if ch.refusal() != "" || ch.hasCalls() {
 					if noText.other == nil {
 						noText.other = &Accumulator{MaxSize: cfg.maxCompletion}
 					}
@@ -152,8 +153,8 @@ func (c *Client) StreamChunks(ctx context.Context, model string, messages []Mess
 	cfg := c.cfg.with(opts)
 	return func(yield func(Chunk, error) bool) {
 		err := c.run(ctx, cfg, model, messages, func(s *chunkStream) bool {
-			if len(s.dec.choices) == 0 && s.dec.usage == nil && !beyondEnvelope(s.raw) {
-				return true // a keep-alive: it carries nothing
+			if s.keepAlive() {
+				return true
 			}
 			return yield(s.chunk(), nil)
 		}, nil)
@@ -180,7 +181,7 @@ func (c *Client) chat(ctx context.Context, cfg *config, model string, messages [
 	acc := Accumulator{MaxSize: cfg.maxCompletion}
 	var repairs []Repair // of the request, which outlive the attempts
 	err := c.run(ctx, cfg, model, messages, func(s *chunkStream) bool {
-		if len(s.dec.choices) == 0 && s.dec.usage == nil {
+		if s.bare() {
 			return true
 		}
 		acc.Add(s.chunk())

@@ -23,7 +23,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -682,5 +684,45 @@ func TestOllamaModels(t *testing.T) {
 		if !slices.Contains(ids, want) {
 			t.Errorf("models %q lack %q", ids, want)
 		}
+	}
+}
+
+// TestOllamaFailover puts a dead endpoint and one that answers 503 in front of the real
+// server, which knows the model by its own name.
+func TestOllamaFailover(t *testing.T) {
+	base := ollamaURL(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String() + "/v1"
+	ln.Close()
+	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"error":{"message":"overloaded","type":"server_error"}}`)
+	}))
+	defer busy.Close()
+	var attempts []int
+	client := lockchat.New(lockchat.WithRetryDelay(time.Millisecond, 10*time.Millisecond),
+		lockchat.WithTrace(func(ctx context.Context, _ lockchat.CallInfo) (context.Context, *lockchat.Trace) {
+			return ctx, &lockchat.Trace{Attempt: func(a lockchat.AttemptInfo) { attempts = append(attempts, a.Endpoint) }}
+		}),
+		lockchat.WithEndpoints(
+			lockchat.Endpoint{BaseURL: dead},
+			lockchat.Endpoint{BaseURL: busy.URL + "/v1"},
+			lockchat.Endpoint{BaseURL: base, Model: "lockchat-text"},
+		))
+	comp, err := client.Chat(context.Background(), "gpt-4o-mini", hello)
+	if err != nil || comp.Message().Content != ollamaText || comp.Endpoint != 2 {
+		t.Fatalf("Chat = %q from endpoint %d, %v; want Ollama's answer from endpoint 2", comp.Message().Content, comp.Endpoint, err)
+	}
+	if !slices.Equal(attempts, []int{0, 1, 2}) {
+		t.Fatalf("attempts at endpoints %v, want 0, 1, 2", attempts)
+	}
+	// The next call starts at Ollama: the other two are cooling down.
+	attempts = nil
+	if text, err := client.Complete(context.Background(), "gpt-4o-mini", hello); err != nil || text != ollamaText || !slices.Equal(attempts, []int{2}) {
+		t.Fatalf("second call: %q, %v; attempts %v, want Ollama's answer at once", text, err, attempts)
 	}
 }

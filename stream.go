@@ -3,7 +3,6 @@ package lockchat
 import (
 	"bytes"
 	"cmp"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -35,23 +34,27 @@ type chunkStream struct {
 	id, model  string        // the last chunk's, interned (see idModel)
 	idRaw      []byte
 	modelRaw   []byte
-	endpoint   int      // the index of the endpoint answering, for Chunk.Endpoint
-	slab       []Choice // chunks' choices are cut from it (see chunk)
+	endpoint   int       // the index of the endpoint answering, for Chunk.Endpoint
+	drainBuf   [512]byte // what the exchange reads after [DONE] goes to (see drain)
+	slab       []Choice  // chunks' choices are cut from it (see chunk)
 	callSlab   []ToolCallDelta
 }
 
+// choiceStatus is where a choice is in the stream.
+type choiceStatus uint8
+
+const (
+	choiceUnseen   choiceStatus = iota // no chunk has named it
+	choiceOpen                         // it has begun and not finished
+	choiceFinished                     // it got a finish_reason
+)
+
 // choiceState is what the stream remembers of one choice.
 type choiceState struct {
-	status  uint8     // 0 unseen, 1 open, 2 finished
+	status  choiceStatus
 	calls   []callKey // the choice's tool calls, by position
 	current int       // the call that fragments without an index continue, -1 for none
 	top     int       // the highest index the server gave a call, -1 for none
-}
-
-// callKey identifies a tool call: the server's index (-1 for none) and its first id.
-type callKey struct {
-	index int
-	id    string
 }
 
 // pendingHalf is a high surrogate held back from the end of a field's fragment, to be
@@ -118,8 +121,7 @@ func (s *chunkStream) next() error {
 			ev, err = s.events.Last()
 			last = err == nil
 		}
-		var tooLong *sse.TooLongError
-		if errors.As(err, &tooLong) {
+		if tooLong, ok := err.(*sse.TooLongError); ok {
 			return &LineTooLongError{Limit: tooLong.Limit}
 		}
 		if err != nil {
@@ -158,11 +160,21 @@ func (s *chunkStream) next() error {
 
 var doneMarker = []byte("[DONE]")
 
-// end returns io.EOF, after one last chunk if high surrogates are still held back: each
-// becomes U+FFFD in its field, in choice order.
+// end ends the stream: it returns io.EOF, unless high surrogates are still held back,
+// when it returns nil with one last chunk made of them in s.dec (each becomes U+FFFD in
+// its field, in choice order); the next call returns io.EOF.
 func (s *chunkStream) end() error {
+	if !s.flushHalves() {
+		return io.EOF
+	}
+	return nil
+}
+
+// flushHalves makes the chunk of the high surrogates still held back, if there are any,
+// and reports whether it did.
+func (s *chunkStream) flushHalves() bool {
 	if len(s.pending) == 0 {
-		return io.EOF // and so the next time too: the halves were flushed
+		return false
 	}
 	s.made = true
 	d := &s.dec
@@ -183,7 +195,7 @@ func (s *chunkStream) end() error {
 		}
 	}
 	s.pending = s.pending[:0]
-	return nil
+	return true
 }
 
 // track records finish reasons, numbers tool calls and joins surrogate pairs split
@@ -199,14 +211,14 @@ func (s *chunkStream) track() error {
 			}
 		}
 		st := &s.choices[c.index]
-		if st.status == 0 {
-			st.status = 1
+		if st.status == choiceUnseen {
+			st.status = choiceOpen
 			s.unfinished++
 		}
 		if c.finish != "" {
 			s.finished = true
-			if st.status == 1 {
-				st.status = 2
+			if st.status == choiceOpen {
+				st.status = choiceFinished
 				s.unfinished--
 			}
 		}
@@ -233,70 +245,6 @@ func (s *chunkStream) track() error {
 		}
 	}
 	return nil
-}
-
-// numberCalls gives each tool-call fragment of a choice its position in the assembled
-// message. The rules fit every server we know of:
-//   - an index is a key, not a position: it continues the call that has it, and a new
-//     index starts a new call at the next position (so a gap leaves no hole);
-//   - an index that holds a call with another id, given again with a new id and its own
-//     name, starts a new call (lmdeploy reuses 0 for every call);
-//   - no index, or -1, continues the current call, unless the fragment carries a new id
-//     or is not the first index-less entry of its array (Gemini, old Ollama, Bedrock
-//     gateways send whole calls that way).
-func (st *choiceState) numberCalls(calls []decodedCall) error {
-	indexless := 0
-	for j := range calls {
-		c := &calls[j]
-		p := -1
-		if c.hasIndex && c.index >= 0 {
-			p = st.find(c.index)
-			if p >= 0 && c.id != "" && c.name != "" && st.calls[p].id != "" && c.id != st.calls[p].id {
-				p, c.repair = -1, RepairIndexReused
-			} else if p < 0 && c.index > st.top+1 {
-				c.repair = RepairIndexGap
-			}
-			st.top = max(st.top, c.index)
-		} else {
-			c.repair = RepairNoIndex
-			if c.hasIndex {
-				c.repair = RepairIndexMinusOne
-			}
-			if cur := st.current; cur >= 0 && indexless == 0 &&
-				(c.id == "" || st.calls[cur].id == "" || c.id == st.calls[cur].id) {
-				p = cur
-			}
-			indexless++
-		}
-		if p < 0 {
-			if len(st.calls) == maxToolCalls {
-				return errTooManyCalls
-			}
-			key := -1
-			if c.hasIndex {
-				key = c.index
-			}
-			p = len(st.calls)
-			st.calls = append(st.calls, callKey{index: key, id: c.id})
-		} else if st.calls[p].id == "" {
-			st.calls[p].id = c.id
-		}
-		st.current = p
-		c.pos = p
-	}
-	return nil
-}
-
-var errTooManyCalls = malformed("tool_calls", fmt.Errorf("more than %d calls in one choice", maxToolCalls))
-
-// find returns the position of the latest call with the server's index i, or -1.
-func (st *choiceState) find(i int) int {
-	for p := len(st.calls) - 1; p >= 0; p-- {
-		if st.calls[p].index == i {
-			return p
-		}
-	}
-	return -1
 }
 
 // join returns a fragment of a field with the field's held-back high surrogate in front
@@ -326,16 +274,44 @@ func (s *chunkStream) join(choice, field, call int, text string, lo, hi rune) st
 	return string(b)
 }
 
+// What the calls read of the decoded chunk. They read it through these methods, never
+// the decoder's own fields, so that every call folds a chunk the same way.
+
 // hasOutput reports whether the decoded chunk carries output: text, reasoning, a refusal
 // or a tool-call fragment, for any choice. Such chunks are what InterruptedError counts.
 func (s *chunkStream) hasOutput() bool {
 	for i := range s.dec.choices {
-		c := &s.dec.choices[i]
-		if c.text[fContent] != "" || c.text[fReasoning] != "" || c.text[fRefusal] != "" || c.calls[1] > c.calls[0] {
+		if s.dec.choices[i].hasOutput() {
 			return true
 		}
 	}
 	return false
+}
+
+// decoded returns the decoded chunk's choices, valid until the next call of next.
+func (s *chunkStream) decoded() []decodedChoice { return s.dec.choices }
+
+// usage returns the decoded chunk's usage, nil if it has none.
+func (s *chunkStream) usage() *Usage { return s.dec.usage }
+
+// bare reports whether the decoded chunk has neither choices nor usage.
+func (s *chunkStream) bare() bool { return len(s.dec.choices) == 0 && s.dec.usage == nil }
+
+// keepAlive reports whether the decoded chunk carries nothing at all: it is bare, and
+// its JSON holds no key beyond the envelope (see beyondEnvelope).
+func (s *chunkStream) keepAlive() bool { return s.bare() && !beyondEnvelope(s.raw) }
+
+// The parts of a decoded choice: its fragments of content, reasoning (and the field it
+// came in) and refusal, and whether it has tool-call fragments.
+func (c *decodedChoice) content() string   { return c.text[fContent] }
+func (c *decodedChoice) reasoning() string { return c.text[fReasoning] }
+func (c *decodedChoice) refusal() string   { return c.text[fRefusal] }
+func (c *decodedChoice) hasCalls() bool    { return c.calls[1] > c.calls[0] }
+
+// hasOutput reports whether the choice carries output: text, reasoning, a refusal or a
+// tool-call fragment.
+func (c *decodedChoice) hasOutput() bool {
+	return c.content() != "" || c.reasoning() != "" || c.refusal() != "" || c.hasCalls()
 }
 
 // idModel returns the chunk's id and model. They rarely change within a stream, so the

@@ -183,11 +183,12 @@ func (t *tracer) onChunk(s *chunkStream) {
 	if t.done.Model == "" {
 		t.done.Model = model
 	}
-	if s.dec.usage != nil {
-		t.done.Usage = s.dec.usage
+	if u := s.usage(); u != nil {
+		t.done.Usage = u
 	}
-	for i := range s.dec.choices {
-		if c := &s.dec.choices[i]; c.index == 0 && c.finish != "" {
+	choices := s.decoded()
+	for i := range choices {
+		if c := &choices[i]; c.index == 0 && c.finish != "" {
 			t.done.FinishReason = c.finish
 		}
 	}
