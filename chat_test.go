@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -326,18 +325,6 @@ func TestChatAssemblesTheAttemptThatAnswered(t *testing.T) {
 	if n := len(srv.Requests()); n != 2 {
 		t.Fatalf("%d requests, want 2", n)
 	}
-}
-
-// sseServer serves events as one event stream, then [DONE].
-func sseServer(t *testing.T, events ...string) string {
-	t.Helper()
-	return newRawServer(t, func(w http.ResponseWriter) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		for _, e := range events {
-			fmt.Fprintf(w, "data: %s\n\n", e)
-		}
-		fmt.Fprint(w, "data: [DONE]\n\n")
-	})
 }
 
 // TestToolCallsOfAChunkAreBounded: many choices of many empty calls, each within its

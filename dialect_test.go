@@ -11,22 +11,11 @@ import (
 	"testing"
 )
 
-// The bodies below are written for these tests after the dialects described in
-// ../shared/research/tool-calls-reasoning.md (section 1), one per server habit: what
-// each server sends for tool calls, reasoning, refusals and usage. Each is assembled by
+// The bodies below are written for these tests after the servers' own documentation and
+// source (each case names its server), one per server habit: what each server sends for
+// tool calls, reasoning, refusals and usage; the README's rule table lists the habits. Each is assembled by
 // Chat and by an Accumulator fed from StreamChunks, whole, one byte a read and cut at
 // random, and must give the same Completion every time.
-
-// events turns lines of chunk JSON (or [DONE]) into a text/event-stream body.
-func events(lines string) string {
-	var b strings.Builder
-	for _, l := range strings.Split(lines, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			b.WriteString("data: " + l + "\n\n")
-		}
-	}
-	return b.String()
-}
 
 type dialectCase struct {
 	name string

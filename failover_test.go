@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -16,99 +15,15 @@ import (
 	"github.com/lockchat/lockchat/lockchattest"
 )
 
-// quick makes the rounds of retries quick enough for tests.
-var quick = lockchat.WithRetryDelay(time.Millisecond, 5*time.Millisecond)
-
-var conversation = []lockchat.Message{{Role: "user", Content: "hi"}}
-
-// closedPort returns a base URL on loopback where nothing listens.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "http://" + addr + "/v1"
-}
-
-// silentServer returns a base URL on loopback whose server accepts connections and
-// never answers; they are closed when the test ends.
-func silentServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String() + "/v1"
-}
-
-// attemptLog records the endpoint of each attempt of a call, through WithTrace.
-type attemptLog struct {
-	mu        sync.Mutex
-	endpoints []int
-}
-
-func (l *attemptLog) option() lockchat.Option {
-	return lockchat.WithTrace(func(ctx context.Context, _ lockchat.CallInfo) (context.Context, *lockchat.Trace) {
-		return ctx, &lockchat.Trace{Attempt: func(a lockchat.AttemptInfo) {
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			l.endpoints = append(l.endpoints, a.Endpoint)
-		}}
-	})
-}
-
-func (l *attemptLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var b strings.Builder
-	for _, e := range l.endpoints {
-		b.WriteByte('A' + byte(e))
-	}
-	return b.String()
-}
-
-func ok(tokens ...string) lockchattest.Reply { return lockchattest.Reply{Tokens: tokens} }
-
-func status(code int) lockchattest.Reply {
-	return lockchattest.Reply{Status: code, Error: lockchattest.ErrorBody{Message: http.StatusText(code)}}
-}
-
 func TestFailoverConnectionRefused(t *testing.T) {
 	b := lockchattest.NewServer(ok("from ", "B"))
 	defer b.Close()
 	var log attemptLog
-	client := lockchat.New(quick, log.option(), lockchat.WithEndpoints(
+	client := lockchat.New(fast, log.option(), lockchat.WithEndpoints(
 		lockchat.Endpoint{BaseURL: closedPort(t)},
 		lockchat.Endpoint{BaseURL: b.URL},
 	))
-	comp, err := client.Chat(context.Background(), "m", conversation)
+	comp, err := client.Chat(context.Background(), "m", hello)
 	if err != nil || comp.Message().Content != "from B" || comp.Endpoint != 1 {
 		t.Fatalf("Chat = %q from endpoint %d, %v; want B's answer", comp.Message().Content, comp.Endpoint, err)
 	}
@@ -127,11 +42,11 @@ func TestFailoverSilentServerFirstOutputTimeout(t *testing.T) {
 	defer a.Close()
 	b := lockchattest.NewServer(ok("B"))
 	defer b.Close()
-	client := lockchat.New(quick, lockchat.WithFirstOutputTimeout(100*time.Millisecond),
+	client := lockchat.New(fast, lockchat.WithFirstOutputTimeout(100*time.Millisecond),
 		lockchat.WithEndpoints(lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL}))
 	var got []string
 	var endpoints []int
-	for ch, err := range client.StreamChunks(context.Background(), "m", conversation) {
+	for ch, err := range client.StreamChunks(context.Background(), "m", hello) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,9 +68,9 @@ func TestFailoverSilentServerFirstOutputTimeout(t *testing.T) {
 func TestFailoverServerThatNeverAnswers(t *testing.T) {
 	b := lockchattest.NewServer(ok("B"))
 	defer b.Close()
-	client := lockchat.New(quick, lockchat.WithIdleTimeout(100*time.Millisecond),
+	client := lockchat.New(fast, lockchat.WithIdleTimeout(100*time.Millisecond),
 		lockchat.WithEndpoints(lockchat.Endpoint{BaseURL: silentServer(t)}, lockchat.Endpoint{BaseURL: b.URL}))
-	text, err := client.Complete(context.Background(), "m", conversation)
+	text, err := client.Complete(context.Background(), "m", hello)
 	if err != nil || text != "B" {
 		t.Fatalf("Complete = %q, %v", text, err)
 	}
@@ -169,9 +84,9 @@ func TestFailoverRounds(t *testing.T) {
 	b := lockchattest.NewServer(status(503), ok("B"))
 	defer b.Close()
 	var log attemptLog
-	client := lockchat.New(quick, log.option(), lockchat.WithEndpoints(
+	client := lockchat.New(fast, log.option(), lockchat.WithEndpoints(
 		lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL}))
-	comp, err := client.Chat(context.Background(), "m", conversation)
+	comp, err := client.Chat(context.Background(), "m", hello)
 	if err != nil || comp.Message().Content != "B" || comp.Endpoint != 1 {
 		t.Fatalf("Chat = %q from %d, %v", comp.Message().Content, comp.Endpoint, err)
 	}
@@ -186,9 +101,9 @@ func TestFailoverGivesUpAfterTheRounds(t *testing.T) {
 	b := lockchattest.NewServer(status(502))
 	defer b.Close()
 	var log attemptLog
-	client := lockchat.New(quick, log.option(), lockchat.WithMaxRetries(1), lockchat.WithEndpoints(
+	client := lockchat.New(fast, log.option(), lockchat.WithMaxRetries(1), lockchat.WithEndpoints(
 		lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL}))
-	_, err := client.Complete(context.Background(), "m", conversation)
+	_, err := client.Complete(context.Background(), "m", hello)
 	var fe *lockchat.FailoverError
 	if !errors.As(err, &fe) || len(fe.Attempts) != 4 || log.String() != "ABAB" {
 		t.Fatalf("err = %v (attempts %s), want a FailoverError of 4 attempts", err, &log)
@@ -214,9 +129,9 @@ func TestFailoverSkipsAnEndpointWithWrongCredentials(t *testing.T) {
 	b := lockchattest.NewServer(status(503), ok("B"))
 	defer b.Close()
 	var log attemptLog
-	client := lockchat.New(quick, log.option(), lockchat.WithEndpoints(
+	client := lockchat.New(fast, log.option(), lockchat.WithEndpoints(
 		lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL}))
-	text, err := client.Complete(context.Background(), "m", conversation)
+	text, err := client.Complete(context.Background(), "m", hello)
 	if err != nil || text != "B" || log.String() != "ABB" || len(a.Requests()) != 1 {
 		t.Fatalf("Complete = %q, %v; attempts %s, A asked %d times", text, err, &log, len(a.Requests()))
 	}
@@ -227,9 +142,9 @@ func TestFailoverEndsOnABadRequest(t *testing.T) {
 	defer a.Close()
 	b := lockchattest.NewServer(ok("B"))
 	defer b.Close()
-	client := lockchat.New(quick, lockchat.WithEndpoints(
+	client := lockchat.New(fast, lockchat.WithEndpoints(
 		lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL}))
-	_, err := client.Complete(context.Background(), "m", conversation)
+	_, err := client.Complete(context.Background(), "m", hello)
 	var apiErr *lockchat.APIError
 	var fe *lockchat.FailoverError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || errors.As(err, &fe) || len(b.Requests()) != 0 {
@@ -242,11 +157,11 @@ func TestFailoverNeverAfterOutput(t *testing.T) {
 	defer a.Close()
 	b := lockchattest.NewServer(ok("B"))
 	defer b.Close()
-	client := lockchat.New(quick, lockchat.WithEndpoints(
+	client := lockchat.New(fast, lockchat.WithEndpoints(
 		lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL}))
 	var got strings.Builder
 	var err error
-	for tok, e := range client.Stream(context.Background(), "m", conversation) {
+	for tok, e := range client.Stream(context.Background(), "m", hello) {
 		if e != nil {
 			err = e
 			break
@@ -265,10 +180,10 @@ func TestFailoverRemembersRetryAfter(t *testing.T) {
 	defer a.Close()
 	b := lockchattest.NewServer(ok("B"))
 	defer b.Close()
-	client := lockchat.New(quick, lockchat.WithEndpoints(
+	client := lockchat.New(fast, lockchat.WithEndpoints(
 		lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL}))
 	for i := range 3 {
-		text, err := client.Complete(context.Background(), "m", conversation)
+		text, err := client.Complete(context.Background(), "m", hello)
 		if err != nil || text != "B" {
 			t.Fatalf("call %d: %q, %v; want B's answer", i, text, err)
 		}
@@ -277,9 +192,9 @@ func TestFailoverRemembersRetryAfter(t *testing.T) {
 		t.Fatalf("A, cooling down after its 429, was asked %d times, want 1", n)
 	}
 	// Another client knows nothing of A's 429: it starts at A.
-	other := lockchat.New(quick, lockchat.WithEndpoints(
+	other := lockchat.New(fast, lockchat.WithEndpoints(
 		lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL}))
-	if text, err := other.Complete(context.Background(), "m", conversation); err != nil || text != "A" {
+	if text, err := other.Complete(context.Background(), "m", hello); err != nil || text != "A" {
 		t.Fatalf("a new client: %q, %v; want A's answer", text, err)
 	}
 }
@@ -287,11 +202,11 @@ func TestFailoverRemembersRetryAfter(t *testing.T) {
 func TestFailoverTriesCoolingEndpointsAllTheSame(t *testing.T) {
 	a := lockchattest.NewServer(lockchattest.Reply{Status: 503, Header: http.Header{"Retry-After": {"30"}}}, ok("A"))
 	defer a.Close()
-	client := lockchat.New(quick, lockchat.WithMaxRetries(0), lockchat.WithEndpoints(lockchat.Endpoint{BaseURL: a.URL}))
-	if _, err := client.Complete(context.Background(), "m", conversation); err == nil {
+	client := lockchat.New(fast, lockchat.WithMaxRetries(0), lockchat.WithEndpoints(lockchat.Endpoint{BaseURL: a.URL}))
+	if _, err := client.Complete(context.Background(), "m", hello); err == nil {
 		t.Fatal("the 503 did not fail the call")
 	}
-	if text, err := client.Complete(context.Background(), "m", conversation); err != nil || text != "A" {
+	if text, err := client.Complete(context.Background(), "m", hello); err != nil || text != "A" {
 		t.Fatalf("every endpoint cooling down: %q, %v; want it asked all the same", text, err)
 	}
 }
@@ -302,14 +217,14 @@ func TestFailoverKeepsCredentialsWithTheirEndpoint(t *testing.T) {
 	b := lockchattest.NewServer(status(503))
 	defer b.Close()
 	var logs bytes.Buffer
-	client := lockchat.New(quick, lockchat.WithMaxRetries(0),
+	client := lockchat.New(fast, lockchat.WithMaxRetries(0),
 		lockchat.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))),
 		lockchat.WithHeader("X-Shared", "both"),
 		lockchat.WithEndpoints(
 			lockchat.Endpoint{BaseURL: a.URL, APIKey: "sk-key-of-A", Header: http.Header{"X-Api-Key": {"hdr-of-A"}}},
 			lockchat.Endpoint{BaseURL: b.URL, APIKey: "sk-key-of-B"},
 		))
-	_, err := client.Complete(context.Background(), "m", conversation)
+	_, err := client.Complete(context.Background(), "m", hello)
 	var fe *lockchat.FailoverError
 	if !errors.As(err, &fe) || len(fe.Attempts) != 2 {
 		t.Fatalf("err = %v, want a FailoverError of 2 attempts", err)
@@ -341,9 +256,9 @@ func TestFailoverKeepsCredentialsWithTheirEndpoint(t *testing.T) {
 }
 
 func TestFailoverMasksPasswordsInAttempts(t *testing.T) {
-	client := lockchat.New(quick, lockchat.WithMaxRetries(0), lockchat.WithEndpoints(
+	client := lockchat.New(fast, lockchat.WithMaxRetries(0), lockchat.WithEndpoints(
 		lockchat.Endpoint{BaseURL: strings.Replace(closedPort(t), "http://", "http://user:hunter2@", 1)}))
-	_, err := client.Complete(context.Background(), "m", conversation)
+	_, err := client.Complete(context.Background(), "m", hello)
 	var fe *lockchat.FailoverError
 	if !errors.As(err, &fe) || strings.Contains(fe.Attempts[0].BaseURL, "hunter2") || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("err = %v", err)
@@ -355,9 +270,9 @@ func TestFailoverEndpointModel(t *testing.T) {
 	defer a.Close()
 	b := lockchattest.NewServer(ok("B"))
 	defer b.Close()
-	client := lockchat.New(quick, lockchat.WithEndpoints(
+	client := lockchat.New(fast, lockchat.WithEndpoints(
 		lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL, Model: "llama3.2:1b"}))
-	if _, err := client.Complete(context.Background(), "gpt-4o-mini", conversation); err != nil {
+	if _, err := client.Complete(context.Background(), "gpt-4o-mini", hello); err != nil {
 		t.Fatal(err)
 	}
 	if ma, mb := a.Requests()[0].Model, b.Requests()[0].Model; ma != "gpt-4o-mini" || mb != "llama3.2:1b" {
@@ -372,9 +287,9 @@ func TestFailoverEmptyAnswer(t *testing.T) {
 		defer a.Close()
 		b := lockchattest.NewServer(ok("B"))
 		defer b.Close()
-		client := lockchat.New(quick, lockchat.WithEndpoints(
+		client := lockchat.New(fast, lockchat.WithEndpoints(
 			lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL}))
-		comp, err := client.Chat(context.Background(), "m", conversation)
+		comp, err := client.Chat(context.Background(), "m", hello)
 		if err != nil || comp.Message().Content != "B" || comp.Endpoint != 1 {
 			t.Fatalf("Chat = %q from %d, %v", comp.Message().Content, comp.Endpoint, err)
 		}
@@ -384,9 +299,9 @@ func TestFailoverEmptyAnswer(t *testing.T) {
 		defer a.Close()
 		b := lockchattest.NewServer(empty)
 		defer b.Close()
-		client := lockchat.New(quick, lockchat.WithEndpoints(
+		client := lockchat.New(fast, lockchat.WithEndpoints(
 			lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL}))
-		comp, err := client.Chat(context.Background(), "m", conversation)
+		comp, err := client.Chat(context.Background(), "m", hello)
 		if err != nil || comp.Message().Content != "" || comp.Endpoint != 1 || len(b.Requests()) != 1 {
 			t.Fatalf("Chat = %q from %d, %v", comp.Message().Content, comp.Endpoint, err)
 		}
@@ -395,7 +310,7 @@ func TestFailoverEmptyAnswer(t *testing.T) {
 
 func TestFailoverInvalidEndpoint(t *testing.T) {
 	client := lockchat.New(lockchat.WithEndpoints(lockchat.Endpoint{BaseURL: "http://127.0.0.1:1/v1"}, lockchat.Endpoint{BaseURL: "ftp://x"}))
-	_, err := client.Complete(context.Background(), "m", conversation)
+	_, err := client.Complete(context.Background(), "m", hello)
 	if !errors.Is(err, lockchat.ErrInvalidRequest) || !strings.Contains(err.Error(), "endpoint 1") {
 		t.Fatalf("err = %v, want ErrInvalidRequest naming endpoint 1", err)
 	}
@@ -416,7 +331,7 @@ func TestFailoverConcurrent(t *testing.T) {
 	defer a.Close()
 	b := lockchattest.NewServer(ok("x", "y", "z"))
 	defer b.Close()
-	client := lockchat.New(quick, lockchat.WithEndpoints(
+	client := lockchat.New(fast, lockchat.WithEndpoints(
 		lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL}))
 	var wg sync.WaitGroup
 	errs := make(chan error, 100)
@@ -424,7 +339,7 @@ func TestFailoverConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			comp, err := client.Chat(context.Background(), "m", conversation)
+			comp, err := client.Chat(context.Background(), "m", hello)
 			want := map[int]string{0: "abc", 1: "xyz"}[comp.Endpoint]
 			if err != nil || comp.Message().Content != want {
 				errs <- errors.New("endpoint " + string(rune('0'+comp.Endpoint)) + " answered " + comp.Message().Content)
@@ -442,7 +357,7 @@ func TestFailoverModels(t *testing.T) {
 	b := lockchattest.NewServer()
 	defer b.Close()
 	b.SetModels("llama3.2", "qwen3")
-	client := lockchat.New(quick, lockchat.WithEndpoints(
+	client := lockchat.New(fast, lockchat.WithEndpoints(
 		lockchat.Endpoint{BaseURL: closedPort(t)}, lockchat.Endpoint{BaseURL: b.URL}))
 	models, err := client.Models(context.Background())
 	if err != nil || len(models) != 2 || models[0].ID != "llama3.2" {

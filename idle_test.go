@@ -42,7 +42,7 @@ func TestIdleTimeout(t *testing.T) {
 		}, ""},
 		{"between events", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/event-stream")
-			io.WriteString(w, `data: {"choices":[{"delta":{"content":"a"}}]}`+"\n\n")
+			io.WriteString(w, sseChunks("a"))
 			w.(http.Flusher).Flush()
 			select {
 			case <-stall:
@@ -78,7 +78,7 @@ func TestIdleTimeout(t *testing.T) {
 }
 
 func TestTrickleIsNotIdle(t *testing.T) {
-	body := `data: {"choices":[{"delta":{"content":"slow"}}]}` + "\n\n" + `data: {"choices":[{"delta":{"content":" but alive"}}]}` + "\n\ndata: [DONE]\n\n"
+	body := sseChunks("slow") + sse(" but alive")
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		for i := range len(body) {
@@ -125,12 +125,12 @@ func TestPoolWaitIsNotIdle(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "text/event-stream")
-		io.WriteString(w, `data: {"choices":[{"delta":{"content":"a"}}]}`+"\n\n")
+		io.WriteString(w, sseChunks("a"))
 		w.(http.Flusher).Flush()
 		if calls.Add(1) == 1 {
 			<-release // the first reply holds its connection until the first caller moves on
 		}
-		io.WriteString(w, `data: {"choices":[{"delta":{"content":"b"}}]}`+"\n\ndata: [DONE]\n\n")
+		io.WriteString(w, sse("b"))
 	}))
 	defer ts.Close()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -204,10 +204,6 @@ func TestIdleTimeoutCoversAHangingLookup(t *testing.T) {
 		})
 	}
 }
-
-type roundTripperFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // TestFirstOutputTimeout checks that an attempt whose server sends headers, a role-only
 // chunk and keep-alive comments, but no output, is abandoned with ErrFirstOutputTimeout

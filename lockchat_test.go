@@ -15,35 +15,6 @@ import (
 	"github.com/lockchat/lockchat/lockchattest"
 )
 
-var hello = []lockchat.Message{{Role: "user", Content: "Привет! Как дела?"}}
-
-// fast makes retries quick enough for tests.
-var fast = lockchat.WithRetryDelay(time.Millisecond, 5*time.Millisecond)
-
-// collect runs a stream to its end and returns its tokens and its error.
-func collect(seq func(func(string, error) bool)) ([]string, error) {
-	var toks []string
-	for tok, err := range seq {
-		if err != nil {
-			return toks, err
-		}
-		toks = append(toks, tok)
-	}
-	return toks, nil
-}
-
-// waitFor polls cond until it holds or the test's patience runs out.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func TestRequestPayloadAndHeaders(t *testing.T) {
 	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"ok"}})
 	defer srv.Close()
@@ -198,7 +169,7 @@ func TestCancellation(t *testing.T) {
 
 func TestDeadlineAfterTokens(t *testing.T) {
 	srv := lockchattest.NewServer(lockchattest.Reply{Raw: []string{
-		`data: {"choices":[{"delta":{"content":"a"}}]}` + "\n\n",
+		sseChunks("a"),
 	}, KeepOpen: true})
 	defer srv.Close()
 	c := lockchat.New(lockchat.WithBaseURL(srv.URL))
@@ -277,14 +248,14 @@ func TestTokenDeliveredBeforeNextEvent(t *testing.T) {
 	yielded := make(chan struct{})
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
-		io.WriteString(w, `data: {"choices":[{"delta":{"content":"first"}}]}`+"\n\n")
+		io.WriteString(w, sseChunks("first"))
 		w.(http.Flusher).Flush()
 		select {
 		case <-yielded:
 		case <-time.After(10 * time.Second):
-			io.WriteString(w, `data: {"choices":[{"delta":{"content":"TOO LATE"}}]}`+"\n\n")
+			io.WriteString(w, sseChunks("TOO LATE"))
 		}
-		io.WriteString(w, `data: {"choices":[{"delta":{"content":"second"}}]}`+"\n\ndata: [DONE]\n\n")
+		io.WriteString(w, sse("second"))
 	}))
 	defer ts.Close()
 	c := lockchat.New(lockchat.WithBaseURL(ts.URL))

@@ -297,7 +297,7 @@ func TestTLSVerifiedByDefault(t *testing.T) {
 	// With the server's own trusted client, the same call goes through TLS.
 	ts.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
-		io.WriteString(w, `data: {"choices":[{"delta":{"content":"secure"}}]}`+"\n\ndata: [DONE]\n\n")
+		io.WriteString(w, sse("secure"))
 	})
 	got, err := lockchat.New(lockchat.WithBaseURL(ts.URL), lockchat.WithHTTPClient(ts.Client())).Complete(context.Background(), "m", hello)
 	if err != nil || got != "secure" {
@@ -322,7 +322,7 @@ func newSSETarget(tls bool) *sseTarget {
 		st.reqs, st.body = append(st.reqs, r), append(st.body, string(b))
 		st.mu.Unlock()
 		w.Header().Set("Content-Type", "text/event-stream")
-		io.WriteString(w, `data: {"choices":[{"delta":{"content":"moved"}}]}`+"\n\ndata: [DONE]\n\n")
+		io.WriteString(w, sse("moved"))
 	})
 	if tls {
 		st.Server = httptest.NewTLSServer(h)
@@ -579,10 +579,10 @@ func TestErrorsCarryOnePrefix(t *testing.T) {
 	cut := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"a", "b"}, CutAfter: 1})
 	defer cut.Close()
 	inStream := lockchattest.NewServer(lockchattest.Reply{Raw: []string{
-		`data: {"choices":[{"delta":{"content":"a"}}]}` + "\n\n", `data: {"error":{"message":"boom"}}` + "\n\n"}})
+		sseChunks("a"), `data: {"error":{"message":"boom"}}` + "\n\n"}})
 	defer inStream.Close()
 	malformed := lockchattest.NewServer(lockchattest.Reply{Raw: []string{
-		`data: {"choices":[{"delta":{"content":"a"}}]}` + "\n\n", "data: {oops\n\n"}})
+		sseChunks("a"), "data: {oops\n\n"}})
 	defer malformed.Close()
 	status := lockchattest.NewServer(lockchattest.Reply{Status: 503})
 	defer status.Close()

@@ -74,7 +74,7 @@ func TestRetryThenSuccessRebuildsBodyAndClosesResponses(t *testing.T) {
 			return
 		}
 		w.Header().Set("Content-Type", "text/event-stream")
-		io.WriteString(w, `data: {"choices":[{"delta":{"content":"ok"}}]}`+"\n\ndata: [DONE]\n\n")
+		io.WriteString(w, sse("ok"))
 	}))
 	defer ts.Close()
 	rec := &recordingTransport{base: http.DefaultTransport}
@@ -157,7 +157,7 @@ func TestRetryAfterHonouredAndCapped(t *testing.T) {
 					return
 				}
 				w.Header().Set("Content-Type", "text/event-stream")
-				io.WriteString(w, `data: {"choices":[{"delta":{"content":"ok"}}]}`+"\n\ndata: [DONE]\n\n")
+				io.WriteString(w, sse("ok"))
 			}))
 			defer ts.Close()
 			var logs logBuffer
@@ -200,7 +200,7 @@ func TestRetryableInStreamErrorBeforeFirstToken(t *testing.T) {
 			io.WriteString(w, `data: {"error":{"message":"The server had an error","type":"server_error"}}`+"\n\n")
 			return
 		}
-		io.WriteString(w, `data: {"choices":[{"delta":{"content":"ok"}}]}`+"\n\ndata: [DONE]\n\n")
+		io.WriteString(w, sse("ok"))
 	}))
 	defer ts.Close()
 	got, err := lockchat.New(lockchat.WithBaseURL(ts.URL), fast).Complete(context.Background(), "m", hello)

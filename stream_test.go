@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/lockchat/lockchat/internal/cutread"
 )
@@ -68,21 +67,6 @@ func streamFrom(tr http.RoundTripper, opts ...Option) ([]string, error) {
 	}
 	return toks, nil
 }
-
-// chunk builds one "data:" event holding an OpenAI chunk whose choices are given raw.
-func chunk(choices string) string {
-	return `data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[` + choices + "]}\n\n"
-}
-
-func delta(content string) string {
-	return `{"index":0,"delta":{"content":` + content + `},"finish_reason":null}`
-}
-
-const (
-	roleChunk   = `data: {"id":"c1","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}` + "\n\n"
-	finishChunk = `data: {"id":"c1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}` + "\n\n"
-	done        = "data: [DONE]\n\n"
-)
 
 type streamCase struct {
 	name   string
@@ -424,9 +408,6 @@ func TestEndOfStreamOverHTTP(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// fast makes retries quick enough for tests.
-var fast = WithRetryDelay(time.Millisecond, 5*time.Millisecond)
 
 // TestBuffersAreGivenBack: a stream that carried a huge chunk holds small buffers again
 // once it has been read, as one that waits for the server does.

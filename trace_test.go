@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -288,16 +287,6 @@ func TestTraceConcurrentCalls(t *testing.T) {
 
 // newRawServer starts a loopback server whose every answer write gives, and returns its
 // base URL; it is closed when the test ends.
-func newRawServer(t *testing.T, write func(w http.ResponseWriter)) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		write(w)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/v1"
-}
-
 // A trace that logs each call's time to first token and the server's request id.
 func ExampleWithTrace() {
 	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"Hello"}})
