@@ -704,7 +704,9 @@ func TestOllamaFailover(t *testing.T) {
 	}))
 	defer busy.Close()
 	var attempts []int
-	client := lockchat.New(lockchat.WithRetryDelay(time.Millisecond, 10*time.Millisecond),
+	// No call here waits out the backoff (each failover is at once), but an endpoint
+	// that failed rests for it: long enough for the second call.
+	client := lockchat.New(lockchat.WithRetryDelay(5*time.Second, 10*time.Second),
 		lockchat.WithTrace(func(ctx context.Context, _ lockchat.CallInfo) (context.Context, *lockchat.Trace) {
 			return ctx, &lockchat.Trace{Attempt: func(a lockchat.AttemptInfo) { attempts = append(attempts, a.Endpoint) }}
 		}),
