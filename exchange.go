@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptrace"
 	"strings"
@@ -88,7 +89,11 @@ func (x *exchange) start(method, path, accept string, payload []byte) error {
 		x.cancel(nil)
 		return &requestError{text: fmt.Sprintf("invalid base URL %q", maskURL(x.cfg.baseURL))}
 	}
-	req.Header = prep.header.Clone()
+	// Each request gets its own map of the prepared headers, sharing their values: nothing
+	// changes a value slice in place, and one that grew (Add) is a new slice, since the
+	// prepared slices have no spare capacity.
+	req.Header = make(http.Header, len(prep.header))
+	maps.Copy(req.Header, prep.header)
 	if accept != "" {
 		req.Header["Accept"] = []string{accept}
 	}

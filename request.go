@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -33,7 +34,7 @@ func requestHeader(cfg *config) (http.Header, error) {
 		h["Authorization"] = []string{"Bearer " + cfg.apiKey}
 	}
 	for k, vs := range cfg.header {
-		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+		h[http.CanonicalHeaderKey(k)] = slices.Clip(append([]string(nil), vs...))
 	}
 	for k, vs := range h {
 		if !validHeaderName(k) {
