@@ -20,7 +20,7 @@ import (
 // lineEvent is what the user did at the prompt.
 type lineEvent struct {
 	line   string
-	pasted bool // the line came whole from a bracketed paste (it ended at a pasted newline)
+	pasted bool // the line ended at a newline of a bracketed paste
 
 	interrupt bool // Ctrl-C
 	hadText   bool // with interrupt: the line held text, which Ctrl-C cleared
@@ -48,6 +48,7 @@ type lineInput interface {
 // to the terminal driver.
 type editor struct {
 	t       *term.Terminal
+	keys    *keyReader
 	makeRaw func() (restore func(), err error)
 	size    func() (width, height int)
 	out     io.Writer
@@ -70,10 +71,11 @@ func newEditor(in io.Reader, out io.Writer, h term.History, makeRaw func() (func
 		makeRaw: makeRaw, size: size, out: out,
 		asks: make(chan string), results: make(chan lineEvent), stop: make(chan struct{}), done: make(chan struct{}),
 	}
+	e.keys = &keyReader{r: in}
 	e.t = term.NewTerminal(struct {
 		io.Reader
 		io.Writer
-	}{&keyReader{r: in}, out}, promptMarker)
+	}{e.keys, out}, promptMarker)
 	e.t.History = h
 	e.t.AutoCompleteCallback = func(line string, pos int, key rune) (string, int, bool) {
 		if key != clearKey {
@@ -131,10 +133,10 @@ func (e *editor) readLine(prompt string) lineEvent {
 	line, err := e.t.ReadLine()
 	var cc ctrlCError
 	switch {
-	case err == nil:
-		return lineEvent{line: stripAll(line)}
-	case errors.Is(err, term.ErrPasteIndicator):
-		return lineEvent{line: stripAll(line), pasted: true}
+	case err == nil || errors.Is(err, term.ErrPasteIndicator):
+		// The line is pasted when its end was: the editor's indicator misses a paste that
+		// starts on a line with text.
+		return lineEvent{line: stripAll(line), pasted: e.keys.pastedLineEnd()}
 	case errors.As(err, &cc):
 		return lineEvent{interrupt: true, hadText: e.hadText, again: cc.again}
 	case err == io.EOF:

@@ -51,8 +51,11 @@ func (ctrlCError) Error() string { return "lockchat: Ctrl-C" }
 // keyReader passes bytes from the terminal r to the editor. A Ctrl-C outside a paste
 // becomes clearKey, and the read that delivers it returns ctrlCError, so that the
 // editor handles the key, then returns from ReadLine; the bytes after it wait for the
-// next read. Outside a paste, keyAliases are replaced; a sequence split between two
-// reads of the terminal is passed on as it is, and the editor drops it.
+// next read. It notes whether each line end it passes on was pasted: the editor's own
+// paste indicator is only for a line pasted whole, and a paste may start on a line with
+// text. Outside a paste, keyAliases are replaced; a sequence split between two
+// reads of the terminal, or longer than the reader's buffer, is passed on as it is, and
+// the editor drops it.
 type keyReader struct {
 	r       io.Reader
 	buf     [256]byte
@@ -61,7 +64,8 @@ type keyReader struct {
 
 	window    []byte // the last bytes seen, to find the paste markers in
 	inPaste   bool
-	lastCtrlC bool // the last byte passed on was a Ctrl-C
+	lastCtrlC bool   // the last byte passed on was a Ctrl-C
+	lineEnds  []bool // for each line end passed on and not yet asked about: whether it was pasted
 }
 
 // Read passes on pending bytes up to and including the first Ctrl-C outside a paste.
@@ -91,23 +95,23 @@ func (k *keyReader) Read(p []byte) (int, error) {
 			k.inPaste = false
 		}
 		if k.inPaste {
-			p[n] = b
-			n++
-			k.lastCtrlC = false
+			n = k.pass(p, n, b)
 			continue
 		}
 		if b == 0x1b {
-			if alias, ok := k.alias(); ok {
-				if n+len(alias.to) > len(p) {
-					k.pending = append([]byte{b}, k.pending...) // no room: the next read
-					return n, nil
-				}
+			alias, ok := k.alias()
+			switch {
+			case ok && n+len(alias.to) <= len(p):
 				n += copy(p[n:], alias.to)
 				k.pending = k.pending[len(alias.from)-1:]
 				k.window = k.window[:0]
 				k.lastCtrlC = false
 				continue
+			case ok && n > 0:
+				k.pending = append([]byte{b}, k.pending...) // no room left: the next read
+				return n, nil
 			}
+			// Not an alias, or p is too small for its replacement: passed on as it is.
 		}
 		switch b {
 		case ctrlC:
@@ -117,13 +121,35 @@ func (k *keyReader) Read(p []byte) (int, error) {
 			return n + 1, ctrlCError{again: again}
 		case clearKey:
 			// dropped: it stands for Ctrl-C
+			k.lastCtrlC = false
 		default:
-			p[n] = b
-			n++
+			n = k.pass(p, n, b)
 		}
-		k.lastCtrlC = false
 	}
 	return n, nil
+}
+
+// pass puts b in p at n, noting a line end, and returns the new length. A CR is a line
+// end, and so is an LF, but for one right after a CR in the same read, which the editor
+// takes as part of it.
+func (k *keyReader) pass(p []byte, n int, b byte) int {
+	if b == '\r' || (b == '\n' && (n == 0 || p[n-1] != '\r')) {
+		k.lineEnds = append(k.lineEnds, k.inPaste)
+	}
+	p[n] = b
+	k.lastCtrlC = false
+	return n + 1
+}
+
+// pastedLineEnd reports whether the oldest line end not yet asked about was in a paste:
+// the editor asks once for each line it returns, in order.
+func (k *keyReader) pastedLineEnd() bool {
+	if len(k.lineEnds) == 0 {
+		return false
+	}
+	pasted := k.lineEnds[0]
+	k.lineEnds = k.lineEnds[1:]
+	return pasted
 }
 
 // alias returns the key alias that starts with the ESC just taken from pending.
