@@ -19,7 +19,9 @@ import (
 type wrapper struct {
 	width int // columns; at least 1
 
-	col       int             // columns taken on the current line
+	col       int             // columns written on the current line
+	spaces    strings.Builder // the spaces after the last word written, held: a break drops them
+	spaceCols int
 	word      strings.Builder // the word being held
 	wordCols  int
 	softBreak bool // the line was just broken at a space: the spaces after it are dropped
@@ -32,6 +34,7 @@ func (w *wrapper) write(text string) string {
 		switch r {
 		case '\n':
 			w.flushTo(&out)
+			w.dropSpaces()
 			out.WriteByte('\n')
 			w.col, w.softBreak = 0, false
 		case ' ', '\t':
@@ -41,21 +44,20 @@ func (w *wrapper) write(text string) string {
 			}
 			cols := 1
 			if r == '\t' {
-				cols = 8 - w.col%8 // to the next tab stop
+				cols = 8 - (w.col+w.spaceCols)%8 // to the next tab stop
 			}
-			if w.col+cols > w.width {
-				out.WriteByte('\n') // the space becomes the line's end
-				w.col, w.softBreak = 0, true
+			if w.col+w.spaceCols+cols > w.width {
+				w.lineBreak(&out) // the spaces end the line
+				w.softBreak = true
 				continue
 			}
-			out.WriteRune(r)
-			w.col += cols
+			w.spaces.WriteRune(r)
+			w.spaceCols += cols
 		default:
 			w.word.WriteRune(r)
 			w.wordCols += runeWidth(r)
-			if w.col > 0 && w.col+w.wordCols > w.width {
-				out.WriteByte('\n') // the word goes on the next line
-				w.col = 0
+			if w.col > 0 && w.col+w.spaceCols+w.wordCols > w.width {
+				w.lineBreak(&out) // the word goes on the next line
 			}
 			for w.wordCols > w.width {
 				w.breakWord(&out) // longer than a whole line
@@ -65,30 +67,50 @@ func (w *wrapper) write(text string) string {
 	return out.String()
 }
 
-// flush returns the word being held, for the end of a piece of text.
+// flush returns what is held, for the end of a piece of text.
 func (w *wrapper) flush() string {
 	var out strings.Builder
 	w.flushTo(&out)
+	out.WriteString(w.spaces.String())
+	w.col += w.spaceCols
+	w.dropSpaces()
 	return out.String()
 }
 
 // atLineStart reports whether nothing is written or held on the current line.
-func (w *wrapper) atLineStart() bool { return w.col == 0 && w.word.Len() == 0 }
+func (w *wrapper) atLineStart() bool {
+	return w.col == 0 && w.word.Len() == 0 && w.spaces.Len() == 0
+}
 
-// flushTo writes the word being held.
+// flushTo writes the spaces and the word being held.
 func (w *wrapper) flushTo(out *strings.Builder) {
 	if w.word.Len() == 0 {
 		return
 	}
+	out.WriteString(w.spaces.String())
 	out.WriteString(w.word.String())
-	w.col += w.wordCols
+	w.col += w.spaceCols + w.wordCols
+	w.dropSpaces()
 	w.word.Reset()
 	w.wordCols = 0
 	w.softBreak = false
 }
 
-// breakWord writes as much of the held word as fills a line (at least one character),
-// then a newline, and keeps the rest. The word starts a line.
+// lineBreak ends the line, dropping the spaces held.
+func (w *wrapper) lineBreak(out *strings.Builder) {
+	out.WriteByte('\n')
+	w.dropSpaces()
+	w.col = 0
+}
+
+// dropSpaces forgets the spaces held.
+func (w *wrapper) dropSpaces() {
+	w.spaces.Reset()
+	w.spaceCols = 0
+}
+
+// breakWord writes as much of the held word as fills a line (at least one character)
+// and keeps the rest, on the next line. The word starts a line.
 func (w *wrapper) breakWord(out *strings.Builder) {
 	word := w.word.String()
 	cols, cut := 0, 0
@@ -100,12 +122,17 @@ func (w *wrapper) breakWord(out *strings.Builder) {
 		cols += rw
 		cut = i + utf8.RuneLen(r)
 	}
-	out.WriteString(word[:cut])
-	out.WriteByte('\n')
-	w.col, w.softBreak = 0, false
+	out.WriteString(w.spaces.String() + word[:cut])
 	w.word.Reset()
 	w.word.WriteString(word[cut:])
 	w.wordCols -= cols
+	if w.word.Len() == 0 {
+		w.col += cols // one rune wider than the line, alone
+		w.dropSpaces()
+		return
+	}
+	w.lineBreak(out)
+	w.softBreak = false
 }
 
 // runeWidth returns the columns r takes on a terminal.
