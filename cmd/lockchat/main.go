@@ -5,13 +5,14 @@
 //
 //	lockchat [flags] [prompt...]
 //
-// With no prompt and standard input a terminal, lockchat starts a chat: each line is
-// sent with the conversation so far, and the answer streams back; /help lists the
-// commands. Otherwise it is one-shot, for scripts: the prompt is the arguments, or
-// standard input, or both, and the answer goes to standard output followed by a
-// newline. Errors go to standard error with exit status 1; bad usage exits with 2;
-// Ctrl-C exits with 130. -demo answers from an in-process fake server, so it needs no
-// network. Run lockchat -h for the flags.
+// With no prompt and standard input a terminal, lockchat starts a chat: each line, edited
+// with the cursor keys and recalled with Up, is sent with the conversation so far, and
+// the answer streams back, wrapped to the terminal; /help lists the commands and keys,
+// /save and /load keep a conversation. Otherwise it is one-shot, for scripts: the prompt
+// is the arguments, or standard input, or both, and the answer goes to standard output
+// followed by a newline. Errors go to standard error with exit status 1; bad usage exits
+// with 2; Ctrl-C exits with 130 (in the chat, twice at the prompt). -demo answers from
+// an in-process fake server, so it needs no network. Run lockchat -h for the flags.
 package main
 
 import (
