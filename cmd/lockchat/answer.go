@@ -39,7 +39,11 @@ func (s *session) answer(ctx context.Context, messages []lockchat.Message) (c lo
 		ctx, cancel = context.WithTimeout(ctx, s.set.timeout)
 		defer cancel()
 	}
-	var out output = newTextOutput(s.sys.stdout, s.sys.stderr, s.sys.stdoutTerminal, s.dim, s.set.hideReasoning)
+	width := 0
+	if s.sys.stdoutTerminal && s.sys.termSize != nil {
+		width, _ = s.sys.termSize()
+	}
+	var out output = newTextOutput(s.sys.stdout, s.sys.stderr, s.sys.stdoutTerminal, width, s.dim, s.set.hideReasoning)
 	if s.set.json {
 		out = &jsonOutput{w: s.sys.stdout}
 	}

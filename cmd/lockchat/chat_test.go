@@ -11,8 +11,8 @@ import (
 	"github.com/lockchat/lockchat/lockchattest"
 )
 
-// newChat returns surroundings where standard input and output are a (fake) terminal.
-func newChat(stdin io.Reader, env map[string]string) *cli {
+// newChatCLI returns surroundings where standard input and output are a (fake) terminal.
+func newChatCLI(stdin io.Reader, env map[string]string) *cli {
 	c := newCLI(stdin, env)
 	c.sys.stdinTerminal, c.sys.stdoutTerminal = true, true
 	return c
@@ -21,7 +21,7 @@ func newChat(stdin io.Reader, env map[string]string) *cli {
 // runChat runs a chat that reads input, to its end.
 func runChat(t *testing.T, input string, args ...string) (stdout, stderr string) {
 	t.Helper()
-	c := newChat(strings.NewReader(input), map[string]string{"TERM": "dumb"})
+	c := newChatCLI(strings.NewReader(input), map[string]string{"TERM": "dumb"})
 	if code := c.run(context.Background(), args...); code != 0 {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, c.stdout.String(), c.stderr.String())
 	}
@@ -196,7 +196,7 @@ func TestChatInterrupt(t *testing.T) {
 	defer srv.Close()
 	stdin, typing := io.Pipe()
 	defer typing.Close()
-	c := newChat(stdin, map[string]string{"TERM": "xterm"})
+	c := newChatCLI(stdin, map[string]string{"TERM": "xterm"})
 	codes := make(chan int, 1)
 	go func() { codes <- c.run(context.Background(), "-base-url", srv.URL) }()
 
@@ -210,7 +210,9 @@ func TestChatInterrupt(t *testing.T) {
 	waitFor(t, c.stderr, continuationMarker)
 	c.interrupts <- os.Interrupt // Ctrl-C inside a multi-line message drops it
 	waitFor(t, c.stderr, "dropped)"+dimOff+"\n"+promptMarker)
-	c.interrupts <- os.Interrupt // Ctrl-C at the prompt leaves
+	c.interrupts <- os.Interrupt // Ctrl-C at the prompt says how to leave
+	waitFor(t, c.stderr, leaveHint)
+	c.interrupts <- os.Interrupt // and a second one leaves
 	if code := finish(t, codes); code != 130 {
 		t.Fatalf("exit %d", code)
 	}
@@ -246,7 +248,7 @@ func TestChatLeavesOnEndOfInput(t *testing.T) {
 }
 
 func TestDemoChat(t *testing.T) {
-	c := newChat(strings.NewReader("hello\nweather?\nmore\n/bye\n"), map[string]string{"TERM": "dumb"})
+	c := newChatCLI(strings.NewReader("hello\nweather?\nmore\n/bye\n"), map[string]string{"TERM": "dumb"})
 	if code := c.run(context.Background(), "-demo"); code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, c.stderr.String())
 	}

@@ -37,6 +37,10 @@ type settings struct {
 	schemaFile                    string // -schema: a JSON schema the answer must follow
 	schema                        []byte // its content
 	listModels                    bool   // -models: list the server's models and exit
+	loadFile                      string // -load: a saved conversation to go on with
+	loaded                        []lockchat.Message
+	defaultModel                  bool // no -model, LOCKCHAT_MODEL or saved model: lockchat's own default
+	noHistory                     bool // -no-history: the chat's lines are not kept in a file
 	params                        []param
 	headers                       []header
 	json                          bool
@@ -104,7 +108,7 @@ func parseSettings(args []string, getenv func(string) string, stdout, stderr io.
 	fs := flag.NewFlagSet("lockchat", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // the errors and the usage are written below
 	fs.Usage = func() {}
-	fs.StringVar(&s.model, "model", "", "model `name` (default $LOCKCHAT_MODEL, "+lockchat.ModelGPT35Turbo+")")
+	fs.StringVar(&s.model, "model", "", "model `name` (default $LOCKCHAT_MODEL, the model of a -load file, "+lockchat.ModelGPT35Turbo+")")
 	// The defaults of -base-url and -api-key are filled in after parsing, so that -h never
 	// shows what the environment holds (a key, or a URL with a password in it).
 	fs.StringVar(&s.baseURL, "base-url", "", "API base `URL` (default $LOCKCHAT_BASE_URL, $OPENAI_BASE_URL, "+lockchat.DefaultBaseURL+")")
@@ -116,6 +120,8 @@ func parseSettings(args []string, getenv func(string) string, stdout, stderr io.
 	fs.BoolVar(&s.noTemperature, "no-temperature", false, "send no temperature, for models that take only their own")
 	fs.StringVar(&s.schemaFile, "schema", "", "JSON schema `file` the answer must follow (response_format json_schema, strict)")
 	fs.BoolVar(&s.listModels, "models", false, "list the server's models and exit")
+	fs.StringVar(&s.loadFile, "load", "", "go on with the conversation saved in `file` (by /save in the chat): as a chat, or with a prompt, one more answer")
+	fs.BoolVar(&s.noHistory, "no-history", false, "do not read or write the chat's history file ($XDG_STATE_HOME/lockchat/history)")
 	fs.Var(&params, "param", "extra payload field as `key=value`, the value read as JSON when it parses, else a string (repeatable)")
 	fs.Var(&headers, "header", "extra request header as `\"Name: value\"` (repeatable)")
 	fs.IntVar(&s.retries, "retries", lockchat.DefaultMaxRetries, "retries before the first token")
@@ -149,8 +155,20 @@ func parseSettings(args []string, getenv func(string) string, stdout, stderr io.
 			modelSet = true
 		}
 	})
+	var problems []string
+	savedModel := ""
+	if s.loadFile != "" {
+		conv, err := loadConversation(s.loadFile)
+		if err != nil {
+			problems = append(problems, "-load: "+stripAll(strings.TrimPrefix(err.Error(), "lockchat: ")))
+		}
+		s.loaded, savedModel = conv.Messages, conv.Model
+	}
 	if !modelSet {
-		s.model = firstSet(getenv("LOCKCHAT_MODEL"), lockchat.ModelGPT35Turbo)
+		s.model = firstSet(getenv("LOCKCHAT_MODEL"), savedModel)
+		if s.model == "" {
+			s.model, s.defaultModel = lockchat.ModelGPT35Turbo, true
+		}
 	}
 	s.prompt = strings.Join(fs.Args(), " ")
 	s.baseURL = firstSet(s.baseURL, getenv("LOCKCHAT_BASE_URL"), getenv("OPENAI_BASE_URL"))
@@ -163,7 +181,6 @@ func parseSettings(args []string, getenv func(string) string, stdout, stderr io.
 	s.baseURL = firstSet(s.baseURL, lockchat.DefaultBaseURL)
 	s.apiKey = firstSet(s.apiKey, getenv("LOCKCHAT_API_KEY"), openAIKey)
 
-	var problems []string
 	if s.retries < 0 || s.timeout < 0 || s.idleTimeout < 0 || s.maxTokens < 0 {
 		problems = append(problems, "-retries, -timeout, -idle-timeout and -max-tokens must not be negative")
 	}
@@ -233,10 +250,28 @@ Environment:
   LOCKCHAT_API_KEY, then OPENAI_API_KEY     the API key when -api-key is not given (OPENAI_API_KEY
                                             only with -base-url, LOCKCHAT_BASE_URL or OPENAI_BASE_URL)
   LOCKCHAT_MODEL                            the model when -model is not given
+  XDG_STATE_HOME, else HOME                 the chat's history is kept in $XDG_STATE_HOME/lockchat/history,
+                                            else ~/.local/state/lockchat/history (see -no-history)
   NO_COLOR                                  show reasoning with a label, not dimmed
 
 Exit status: 0 done, 1 error, 2 bad usage, 130 interrupted (Ctrl-C).
 `)
+}
+
+// secrets returns the credentials the settings send: the API key and the values of
+// credential headers, which the chat's history never keeps.
+func (s *settings) secrets() []string {
+	out := []string{s.apiKey}
+	for _, h := range s.headers {
+		if isCredentialHeaderName(h.name) {
+			out = append(out, h.value, strings.TrimSpace(strings.TrimPrefix(h.value, "Bearer ")))
+		}
+	}
+	if u, err := url.Parse(s.baseURL); err == nil && u.User != nil {
+		p, _ := u.User.Password()
+		out = append(out, p, u.User.Username())
+	}
+	return out
 }
 
 // firstSet returns the first non-empty value.

@@ -11,7 +11,7 @@ import (
 )
 
 // This file reads what the user sends: the one-shot prompt from standard input, and the
-// chat's lines, joined into messages.
+// chat's lines where the line editor (editor.go) cannot run, joined into messages.
 //
 // Standard input is read by a goroutine, so that waiting for it can be cut short by
 // Ctrl-C. A read from a terminal or a pipe cannot be cancelled, so when the command
@@ -89,68 +89,76 @@ func firstInvalid(s string) int {
 // input; either alone when the other is empty. Standard input loses its trailing white
 // space and leading blank lines, not the indentation of its first line.
 func joinPrompt(args, stdin string) string {
-	stdin = strings.TrimRight(stdin, " \t\r\n")
 	if args == "" {
 		return strings.TrimSpace(stdin)
 	}
-	for {
-		line, rest, ok := strings.Cut(stdin, "\n")
-		if !ok || strings.TrimSpace(line) != "" {
-			break
-		}
-		stdin = rest
-	}
-	if strings.TrimSpace(stdin) == "" {
+	stdin = trimBlankLines(stdin)
+	if stdin == "" {
 		return args
 	}
 	return args + "\n\n" + stdin
 }
 
-// lineReader delivers standard input line by line from a goroutine, so that the chat
-// can wait for a line and for Ctrl-C at once. It reads one line ahead at most.
-type lineReader struct {
-	lines chan lineResult
+// trimBlankLines drops the blank lines before the first line of text and the white
+// space after the last, and keeps the first line's indentation.
+func trimBlankLines(s string) string {
+	s = strings.TrimRight(s, " \t\r\n")
+	for {
+		line, rest, ok := strings.Cut(s, "\n")
+		if !ok || strings.TrimSpace(line) != "" {
+			return s
+		}
+		s = rest
+	}
+}
+
+// plainInput is the chat's input where the line editor cannot run (a terminal that
+// refuses raw mode, or a test): lines as the terminal driver edits them, delivered by a
+// goroutine so that the chat can wait for a line and for Ctrl-C at once. It reads one
+// line ahead at most.
+type plainInput struct {
+	out   io.Writer // where the prompt goes
+	lines chan lineEvent
 	stop  chan struct{}
 }
 
-// lineResult is one line without its line end, or the error (io.EOF at the end) that
-// ended the input.
-type lineResult struct {
-	line string
-	err  error
-}
-
-// readLines starts reading r line by line.
-func readLines(r io.Reader) *lineReader {
-	lr := &lineReader{lines: make(chan lineResult), stop: make(chan struct{})}
+// newPlainInput starts reading r line by line; prompts go to out.
+func newPlainInput(r io.Reader, out io.Writer) *plainInput {
+	in := &plainInput{out: out, lines: make(chan lineEvent), stop: make(chan struct{})}
 	go func() {
 		br := bufio.NewReader(r)
 		for {
 			s, err := br.ReadString('\n')
-			var res lineResult
+			var ev lineEvent
 			switch {
 			case s != "":
-				res.line = strings.TrimSuffix(strings.TrimSuffix(s, "\n"), "\r")
+				ev.line = strings.TrimSuffix(strings.TrimSuffix(s, "\n"), "\r")
 			case err != nil:
-				res.err = err
+				ev.err = err
 			default:
 				continue
 			}
 			select {
-			case lr.lines <- res:
-			case <-lr.stop:
+			case in.lines <- ev:
+			case <-in.stop:
 				return
 			}
-			if res.err != nil {
+			if ev.err != nil {
 				return
 			}
 		}
 	}()
-	return lr
+	return in
 }
 
+func (in *plainInput) ask(prompt string)        { io.WriteString(in.out, prompt) }
+func (in *plainInput) events() <-chan lineEvent { return in.lines }
+
+// say ends the line the terminal driver echoed ^C on, and writes text.
+func (in *plainInput) say(text string) { io.WriteString(in.out, "\n"+text+"\n") }
+
 // close ends the goroutine once its read returns.
-func (lr *lineReader) close() { close(lr.stop) }
+func (in *plainInput) close() { close(in.stop) }
 
 // composer joins the lines of a chat into messages, as ollama does: a line ending in a
 // backslash goes on with the next line, and the lines between one that starts with """
@@ -203,6 +211,9 @@ func (c *composer) add(line string) (message string, complete bool) {
 	c.lines = append(c.lines, line)
 	return c.finish(), true
 }
+
+// addPasted takes the lines of a paste into the message under way, as they are.
+func (c *composer) addPasted(lines []string) { c.lines = append(c.lines, lines...) }
 
 // pending reports whether a message is under way.
 func (c *composer) pending() bool { return c.mode != single }

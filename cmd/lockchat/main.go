@@ -5,13 +5,14 @@
 //
 //	lockchat [flags] [prompt...]
 //
-// With no prompt and standard input a terminal, lockchat starts a chat: each line is
-// sent with the conversation so far, and the answer streams back; /help lists the
-// commands. Otherwise it is one-shot, for scripts: the prompt is the arguments, or
-// standard input, or both, and the answer goes to standard output followed by a
-// newline. Errors go to standard error with exit status 1; bad usage exits with 2;
-// Ctrl-C exits with 130. -demo answers from an in-process fake server, so it needs no
-// network. Run lockchat -h for the flags.
+// With no prompt and standard input a terminal, lockchat starts a chat: each line, edited
+// with the cursor keys and recalled with Up, is sent with the conversation so far, and
+// the answer streams back, wrapped to the terminal; /help lists the commands and keys,
+// /save and /load keep a conversation. Otherwise it is one-shot, for scripts: the prompt
+// is the arguments, or standard input, or both, and the answer goes to standard output
+// followed by a newline. Errors go to standard error with exit status 1; bad usage exits
+// with 2; Ctrl-C exits with 130 (in the chat, twice at the prompt). -demo answers from
+// an in-process fake server, so it needs no network. Run lockchat -h for the flags.
 package main
 
 import (
@@ -47,9 +48,13 @@ func main() {
 		interrupts:     interrupts,
 		stdinTerminal:  isTerminal(os.Stdin),
 		stdoutTerminal: isTerminal(os.Stdout),
+		termSize:       terminalSize(os.Stdout, os.Stdin),
 		now:            time.Now,
 		stdinGrace:     stdinGrace,
 		demoDelay:      demoDelay,
+	}
+	if sys.stdinTerminal {
+		sys.makeRaw = rawMode(os.Stdin)
 	}
 	code := run(ctx, os.Args[1:], sys)
 	stop()
@@ -67,9 +72,16 @@ type system struct {
 	// the first, and the second makes the output a terminal's (inline reasoning, control
 	// sequences stripped).
 	stdinTerminal, stdoutTerminal bool
-	now                           func() time.Time
-	stdinGrace                    time.Duration // see the constant
-	demoDelay                     time.Duration // the demo server's pause before each piece
+	// makeRaw puts the terminal on standard input into raw mode, for the chat's line
+	// editor, and returns the function that restores it; nil where there is none, and
+	// the chat reads lines as the terminal driver edits them.
+	makeRaw func() (restore func(), err error)
+	// termSize reports the terminal's width and height: the editor's, and the width
+	// answers wrap at on a terminal; 0 when it is not known (no wrapping).
+	termSize   func() (width, height int)
+	now        func() time.Time
+	stdinGrace time.Duration // see the constant
+	demoDelay  time.Duration // the demo server's pause before each piece
 }
 
 // run is the whole command. Cancelling ctx ends it with 130, as Ctrl-C does.
@@ -118,8 +130,7 @@ func run(ctx context.Context, args []string, sys *system) int {
 		return 0
 	}
 	if chatting {
-		c := &chat{s: s, system: set.system}
-		return c.run(ctx, banner(set))
+		return newChat(s).run(ctx, banner(set))
 	}
 	return oneShot(ctx, s)
 }
@@ -141,8 +152,14 @@ func (s *session) printModels(ctx context.Context, w io.Writer) error {
 // banner is the chat's first line: what it talks to, and how to get help and leave.
 func banner(set *settings) string {
 	where := fmt.Sprintf("Chat with %s at %s.", stripAll(set.model), displayURL(set.baseURL))
-	if set.demo {
+	switch {
+	case set.demo:
 		where = "Demo: a fake server on this machine answers with scripted replies (streaming text, reasoning, a tool call, usage); type anything."
+	case set.defaultModel:
+		where += " That is lockchat's default model: -model or LOCKCHAT_MODEL chooses another, and /models lists the server's."
+	}
+	if set.loaded != nil {
+		where += fmt.Sprintf(" Going on with the %d messages of %s.", len(set.loaded), stripAll(set.loadFile))
 	}
 	return where + " /help lists the commands; /bye or Ctrl-D leaves."
 }
@@ -154,11 +171,8 @@ func oneShot(ctx context.Context, s *session) int {
 	if code >= 0 {
 		return code
 	}
-	var messages []lockchat.Message
-	if s.set.system != "" {
-		messages = append(messages, lockchat.Message{Role: "system", Content: s.set.system})
-	}
-	messages = append(messages, lockchat.Message{Role: "user", Content: prompt})
+	// The conversation of -load, if any, then the prompt.
+	messages := append(newChat(s).messages(), lockchat.Message{Role: "user", Content: prompt})
 	actx, stop := untilInterrupt(ctx, sys.interrupts)
 	completion, _, err := s.answer(actx, messages)
 	stop()

@@ -9,8 +9,8 @@ import (
 
 // This file prints an answer as text while it streams: the content on standard output,
 // and beside it the reasoning, a refusal and the tool calls. On a terminal they are all
-// inline on standard output, the reasoning dimmed (or labelled where the terminal has no
-// dim text); otherwise standard output gets the content alone, as scripts expect, and
+// inline on standard output, wrapped at spaces to its width (wrap.go), the reasoning
+// dimmed (or labelled where the terminal has no dim text); otherwise standard output gets the content alone, as scripts expect, and
 // the rest goes to standard error, labelled.
 
 // ANSI SGR sequences for reasoning.
@@ -29,10 +29,11 @@ const (
 	partRefusal
 )
 
-// lineWriter writes to w, remembers whether its last text left a line open, and keeps
-// the first write error.
+// lineWriter writes to w, wrapping the text when wrap is set, remembers whether its
+// last text left a line open, and keeps the first write error.
 type lineWriter struct {
 	w       io.Writer
+	wrap    *wrapper // nil: no wrapping
 	midLine bool
 	err     error
 }
@@ -42,13 +43,27 @@ func (l *lineWriter) text(s string) {
 	if s == "" {
 		return
 	}
-	l.raw(s)
+	if l.wrap != nil {
+		l.write(l.wrap.write(s))
+		l.midLine = !l.wrap.atLineStart()
+		return
+	}
+	l.write(s)
 	l.midLine = s[len(s)-1] != '\n'
 }
 
-// raw writes s without counting it as text: an escape sequence of our own.
+// raw writes s without counting it as text: an escape sequence of our own. The word
+// that wrapping holds goes first.
 func (l *lineWriter) raw(s string) {
-	if l.err == nil {
+	if l.wrap != nil {
+		l.write(l.wrap.flush())
+	}
+	l.write(s)
+}
+
+// write writes s as it is.
+func (l *lineWriter) write(s string) {
+	if l.err == nil && s != "" {
 		_, l.err = io.WriteString(l.w, s)
 	}
 }
@@ -74,9 +89,13 @@ type textOutput struct {
 	content bool // some content was printed
 }
 
-// newTextOutput prints to stdout and stderr; stdout is a terminal when terminal is set.
-func newTextOutput(stdout, stderr io.Writer, terminal, dim, hideReasoning bool) *textOutput {
+// newTextOutput prints to stdout and stderr; stdout is a terminal when terminal is set,
+// and then its text is wrapped to width columns, unless width is 0.
+func newTextOutput(stdout, stderr io.Writer, terminal bool, width int, dim, hideReasoning bool) *textOutput {
 	o := &textOutput{out: &lineWriter{w: stdout}, terminal: terminal, dim: dim && terminal, hideReasoning: hideReasoning}
+	if terminal && width > 0 {
+		o.out.wrap = &wrapper{width: width}
+	}
 	o.side = &lineWriter{w: stderr}
 	if terminal {
 		o.side = o.out
@@ -219,12 +238,16 @@ func finishNote(reason string) string {
 	return fmt.Sprintf("[finish reason %q]", stripAll(reason))
 }
 
+// dimmed returns text dim when dim is set.
+func dimmed(dim bool, text string) string {
+	if dim {
+		return dimOn + text + dimOff
+	}
+	return text
+}
+
 // note prints a remark of the chat's own (not the model's) on w: dim on a terminal that
 // shows it.
 func note(w io.Writer, dim bool, text string) {
-	if dim {
-		fmt.Fprintf(w, "%s%s%s\n", dimOn, text, dimOff)
-		return
-	}
-	fmt.Fprintln(w, text)
+	io.WriteString(w, dimmed(dim, text)+"\n")
 }

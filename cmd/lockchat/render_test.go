@@ -20,7 +20,7 @@ var hostile = lockchattest.Reply{
 func TestTerminalOutputIsStripped(t *testing.T) {
 	srv := lockchattest.NewServer(hostile)
 	defer srv.Close()
-	c := newChat(strings.NewReader(""), map[string]string{"TERM": "xterm-256color"})
+	c := newChatCLI(strings.NewReader(""), map[string]string{"TERM": "xterm-256color"})
 	c.sys.stdinTerminal = false // one-shot, to a terminal
 	code := c.run(context.Background(), "-base-url", srv.URL, "hi")
 	want := dimOn + "thinking" + dimOff + "\n\n" +
@@ -63,7 +63,7 @@ func TestReasoningDisplay(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := lockchattest.NewServer(reply)
 			defer srv.Close()
-			c := newChat(strings.NewReader(""), tc.env)
+			c := newChatCLI(strings.NewReader(""), tc.env)
 			c.sys.stdinTerminal = false
 			code := c.run(context.Background(), append(tc.args, "-base-url", srv.URL, "hi")...)
 			if out := c.stdout.String(); code != 0 || out != tc.want {
