@@ -21,7 +21,7 @@ mkdir -p "$dir/home" "$dir/models" "$dir/gen"
 bin=$("$here/build.sh" | tail -n 1)
 
 echo "ollama start: writing the model" >&2
-(cd "$here/genmodel" && CGO_ENABLED=0 GOFLAGS=-mod=mod go run . -out "$dir/gen")
+(cd "$here/genmodel" && CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=mod go run . -out "$dir/gen") # a module of its own, outside the workspace
 
 # A free port: one that nothing answers on. Ollama fails to start if it is taken in the
 # meantime, and then this script fails with its log.
