@@ -78,6 +78,9 @@ func (s *session) answer(ctx context.Context, messages []lockchat.Message) (c lo
 	if endErr := out.end(c, err); err == nil {
 		err = endErr
 	}
+	if c.Endpoint > 0 && delivered { // after the answer's last words are out
+		note(s.sys.stderr, s.dim, fmt.Sprintf("(answered by -fallback %d, %s)", c.Endpoint, displayURL(s.set.fallbacks[c.Endpoint-1].baseURL)))
+	}
 	if s.set.verbose {
 		printStats(s.sys.stderr, t, c, done, err)
 	}

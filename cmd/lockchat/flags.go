@@ -24,7 +24,8 @@ type settings struct {
 	model        string
 	baseURL      string
 	apiKey       string
-	insecureHTTP bool // -insecure-http: credentials may go over plain http to any host
+	fallbacks    []fallback // -fallback: endpoints asked, in order, when the base URL fails
+	insecureHTTP bool       // -insecure-http: credentials may go over plain http to any host
 	system       string
 	temperature  float64
 	retries      int
@@ -50,6 +51,13 @@ type settings struct {
 	demo                          bool
 	version                       bool
 	prompt                        string // the arguments, joined by spaces
+}
+
+// fallback is one -fallback: an endpoint the chat fails over to, with its own key (read
+// from the environment variable keyEnv names, never from the command line, where other
+// users of the machine can read it) and its own name for the model.
+type fallback struct {
+	baseURL, apiKey, model, keyEnv string
 }
 
 // param is one -param: a payload field and its value.
@@ -104,7 +112,7 @@ var errUsage = errors.New("lockchat: bad usage")
 // each, and the hint to run -h, to stderr, and returns errUsage.
 func parseSettings(args []string, getenv func(string) string, stdout, stderr io.Writer) (*settings, error) {
 	var s settings
-	var params, headers listFlag
+	var params, headers, fallbacks listFlag
 	fs := flag.NewFlagSet("lockchat", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // the errors and the usage are written below
 	fs.Usage = func() {}
@@ -113,6 +121,7 @@ func parseSettings(args []string, getenv func(string) string, stdout, stderr io.
 	// shows what the environment holds (a key, or a URL with a password in it).
 	fs.StringVar(&s.baseURL, "base-url", "", "API base `URL` (default $LOCKCHAT_BASE_URL, $OPENAI_BASE_URL, "+lockchat.DefaultBaseURL+")")
 	fs.StringVar(&s.apiKey, "api-key", "", "API `key` sent as a bearer token (default $LOCKCHAT_API_KEY, or $OPENAI_API_KEY with a base URL that is not the default)")
+	fs.Var(&fallbacks, "fallback", "another endpoint, asked when the base URL fails before answering, as `URL[,model=NAME][,key-env=VAR]`: NAME is its name for the model, VAR the environment variable holding its API key (repeatable, asked in order)")
 	fs.BoolVar(&s.insecureHTTP, "insecure-http", false, "allow sending the API key or a credential header over plain http:// to a host that is not this machine")
 	fs.StringVar(&s.system, "system", "", "system `message` sent before the conversation")
 	fs.Float64Var(&s.temperature, "temperature", lockchat.DefaultTemperature, "sampling temperature")
@@ -212,6 +221,14 @@ func parseSettings(args []string, getenv func(string) string, stdout, stderr io.
 		}
 		s.params = append(s.params, pv)
 	}
+	for i, f := range fallbacks {
+		fb, err := parseFallback(f, getenv)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("-fallback number %d: %v", i+1, err))
+			continue
+		}
+		s.fallbacks = append(s.fallbacks, fb)
+	}
 	for i, h := range headers {
 		hv, err := parseHeader(h)
 		if err != nil {
@@ -258,10 +275,13 @@ Exit status: 0 done, 1 error, 2 bad usage, 130 interrupted (Ctrl-C).
 `)
 }
 
-// secrets returns the credentials the settings send: the API key and the values of
+// secrets returns the credentials the settings send: the API keys and the values of
 // credential headers, which the chat's history never keeps.
 func (s *settings) secrets() []string {
 	out := []string{s.apiKey}
+	for _, f := range s.fallbacks {
+		out = append(out, f.apiKey)
+	}
 	for _, h := range s.headers {
 		if isCredentialHeaderName(h.name) {
 			out = append(out, h.value, strings.TrimSpace(strings.TrimPrefix(h.value, "Bearer ")))
@@ -348,6 +368,37 @@ func parseParam(s string) (param, error) {
 	return param{key: key, value: value}, nil
 }
 
+// parseFallback reads "URL[,model=NAME][,key-env=VAR]": the settings that follow the URL
+// are the trailing comma-separated parts that start with model= or key-env=, so a URL
+// may hold commas of its own. Its errors never quote a key.
+func parseFallback(v string, getenv func(string) string) (fallback, error) {
+	var f fallback
+	parts := strings.Split(v, ",")
+	end := len(parts) // parts[:end] is the URL
+settings:
+	for ; end > 1; end-- {
+		name, value, _ := strings.Cut(parts[end-1], "=")
+		switch strings.TrimSpace(name) {
+		case "model":
+			f.model = strings.TrimSpace(value)
+		case "key-env":
+			f.keyEnv = strings.TrimSpace(value)
+		default:
+			break settings // not a setting: it ends the URL
+		}
+	}
+	f.baseURL = strings.TrimSpace(strings.Join(parts[:end], ","))
+	if err := checkBaseURL(f.baseURL); err != nil {
+		return f, err
+	}
+	if f.keyEnv != "" {
+		if f.apiKey = getenv(f.keyEnv); f.apiKey == "" {
+			return f, fmt.Errorf("the environment variable %s, named by key-env, is not set", stripAll(f.keyEnv))
+		}
+	}
+	return f, nil
+}
+
 // parseHeader reads "Name: value". Its errors name the header but never quote its value.
 func parseHeader(s string) (header, error) {
 	name, value, ok := strings.Cut(s, ":")
@@ -379,24 +430,28 @@ func isToken(s string) bool {
 
 // plainHTTPProblem says what is wrong when a credential would cross the network
 // unencrypted — a key, or a credential header, sent over http:// to a host that is not
-// this machine: an error without -insecure-http, a warning with it. Both are "" when
-// nothing would.
+// this machine, by the base URL or a -fallback: an error without -insecure-http, a
+// warning with it. Both are "" when nothing would.
 func plainHTTPProblem(s *settings) (refusal, warning string) {
-	credential := s.apiKey != ""
+	headerCredential := false
 	for _, h := range s.headers {
 		if isCredentialHeaderName(h.name) {
-			credential = true
+			headerCredential = true
 		}
 	}
-	u, err := url.Parse(s.baseURL)
-	if !credential || err != nil || u.Scheme != "http" || isLoopback(u.Hostname()) {
-		return "", ""
+	endpoints := append([]fallback{{baseURL: s.baseURL, apiKey: s.apiKey}}, s.fallbacks...)
+	for _, e := range endpoints {
+		u, err := url.Parse(e.baseURL)
+		if e.apiKey == "" && !headerCredential || err != nil || u.Scheme != "http" || isLoopback(u.Hostname()) {
+			continue
+		}
+		host := stripAll(u.Host)
+		if !s.insecureHTTP {
+			return fmt.Sprintf("lockchat: refusing to send the API key over plain http:// to %s, where anyone on the way can read it: use an https:// base URL, or -insecure-http to send it anyway", host), ""
+		}
+		return "", fmt.Sprintf("lockchat: warning: the API key goes unencrypted over plain http:// to %s (-insecure-http)", host)
 	}
-	host := stripAll(u.Host)
-	if !s.insecureHTTP {
-		return fmt.Sprintf("lockchat: refusing to send the API key over plain http:// to %s, where anyone on the way can read it: use an https:// base URL, or -insecure-http to send it anyway", host), ""
-	}
-	return "", fmt.Sprintf("lockchat: warning: the API key goes unencrypted over plain http:// to %s (-insecure-http)", host)
+	return "", ""
 }
 
 // isCredentialHeaderName reports whether a header of that name carries a credential, by
@@ -438,6 +493,13 @@ func (s *settings) clientOptions(logger lockchat.Option) []lockchat.Option {
 		lockchat.WithMaxRetries(s.retries),
 		lockchat.WithIdleTimeout(s.idleTimeout),
 		logger,
+	}
+	if s.fallbacks != nil {
+		endpoints := []lockchat.Endpoint{{BaseURL: s.baseURL, APIKey: s.apiKey}}
+		for _, f := range s.fallbacks {
+			endpoints = append(endpoints, lockchat.Endpoint{BaseURL: f.baseURL, APIKey: f.apiKey, Model: f.model})
+		}
+		opts = append(opts, lockchat.WithEndpoints(endpoints...))
 	}
 	if s.insecureHTTP {
 		opts = append(opts, lockchat.WithInsecureHTTP())

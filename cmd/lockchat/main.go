@@ -158,6 +158,20 @@ func banner(set *settings) string {
 	case set.defaultModel:
 		where += " That is lockchat's default model: -model or LOCKCHAT_MODEL chooses another, and /models lists the server's."
 	}
+	for i, f := range set.fallbacks {
+		if i == 0 {
+			where += " If it fails:"
+		} else {
+			where += ","
+		}
+		where += " " + displayURL(f.baseURL)
+		if f.model != "" {
+			where += " (as " + stripAll(f.model) + ")"
+		}
+	}
+	if set.fallbacks != nil {
+		where += "."
+	}
 	if set.loaded != nil {
 		where += fmt.Sprintf(" Going on with the %d messages of %s.", len(set.loaded), stripAll(set.loadFile))
 	}

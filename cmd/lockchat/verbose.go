@@ -101,7 +101,7 @@ func (h *retryAnnouncer) Enabled(context.Context, slog.Level) bool { return true
 func (h *retryAnnouncer) Handle(_ context.Context, r slog.Record) error {
 	var attempt int64
 	var delay time.Duration
-	var reason string
+	var reason, fromURL, toURL string
 	var other []string
 	r.Attrs(func(a slog.Attr) bool {
 		switch v := a.Value.Resolve(); {
@@ -111,13 +111,19 @@ func (h *retryAnnouncer) Handle(_ context.Context, r slog.Record) error {
 			delay = v.Duration()
 		case a.Key == "reason":
 			reason = strings.TrimPrefix(v.String(), "lockchat: ")
+		case a.Key == "from_url":
+			fromURL = v.String()
+		case a.Key == "to_url":
+			toURL = v.String()
 		default:
 			other = append(other, a.Key+"="+v.String())
 		}
 		return true
 	})
 	var line string
-	if attempt > 0 {
+	if toURL != "" { // a failover: the library masks the URLs' credentials
+		line = fmt.Sprintf("lockchat: %s failed, trying %s: %s", fromURL, toURL, reason)
+	} else if attempt > 0 {
 		line = fmt.Sprintf("lockchat: attempt %d failed, retrying in %s: %s", attempt, roundDelay(delay), reason)
 	} else {
 		line = strings.Join(append([]string{strings.TrimPrefix(r.Message, "lockchat: ")}, other...), " ")
