@@ -315,7 +315,8 @@ func WithJSONObject() Option {
 
 // WithMaxRetries sets how many times a request is retried after the first attempt; 0
 // disables retries. Only failures that happen before any output was delivered are
-// retried. The default is DefaultMaxRetries.
+// retried. With WithEndpoints it counts rounds over the whole list after the first. The
+// default is DefaultMaxRetries.
 func WithMaxRetries(n int) Option { return func(c *config) { c.maxRetries = max(n, 0) } }
 
 // WithRetryDelay sets the backoff between attempts: the first delay and the cap. Each
