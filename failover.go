@@ -114,8 +114,8 @@ func (e *FailoverError) Unwrap() []error {
 // attempts. The last endpoint's empty answer is the call's answer.
 var ErrEmptyAnswer = errors.New("lockchat: the answer held no output")
 
-// target is one endpoint as a call sends to it.
-type target struct {
+// callEndpoint is one endpoint as a call sends to it.
+type callEndpoint struct {
 	index    int     // in WithEndpoints' list; 0 without it
 	cfg      *config // the endpoint's configuration, with the repairs made to its requests
 	model    string  // the model asked of it
@@ -166,15 +166,15 @@ func coolsDown(err error) bool {
 // targets returns the endpoints of a call in the order it asks them: WithEndpoints'
 // list, those the Client knows to be cooling down moved to the end; or the one endpoint
 // of cfg.
-func (c *Client) targets(cfg *config, prep *prepared, model string) []target {
+func (c *Client) targets(cfg *config, prep *prepared, model string) []callEndpoint {
 	if prep.endpoints == nil {
-		return []target{{cfg: cfg, model: model}}
+		return []callEndpoint{{cfg: cfg, model: model}}
 	}
-	ts := make([]target, 0, len(prep.endpoints))
-	var cooling []target
+	ts := make([]callEndpoint, 0, len(prep.endpoints))
+	var cooling []callEndpoint
 	now := time.Now()
 	for i, ecfg := range prep.endpoints {
-		t := target{index: i, cfg: ecfg, model: model}
+		t := callEndpoint{index: i, cfg: ecfg, model: model}
 		if m := cfg.endpoints[i].Model; m != "" {
 			t.model = m
 		}
@@ -195,15 +195,15 @@ func (c *Client) runAttempts(ctx context.Context, cfg *config, model string, mes
 	if hooks == nil {
 		hooks = &callHooks{}
 	}
-	return c.serve(ctx, cfg, model, tr, func(t *target, attempts *int) (int, error) {
+	return c.serve(ctx, cfg, model, tr, func(t *callEndpoint, attempts *int) (int, error) {
 		return c.try(ctx, t, messages, h, hooks, tr, attempts)
 	})
 }
 
 // serve makes the attempts of a call, over the endpoints and the rounds of retries, until
-// one succeeds or the call fails. do makes one attempt at target t, counting it (and any
+// one succeeds or the call fails. do makes one attempt at endpoint t, counting it (and any
 // made again at once) in attempts, and returns the chunks with output it delivered.
-func (c *Client) serve(ctx context.Context, cfg *config, model string, tr *tracer, do func(t *target, attempts *int) (delivered int, err error)) error {
+func (c *Client) serve(ctx context.Context, cfg *config, model string, tr *tracer, do func(t *callEndpoint, attempts *int) (delivered int, err error)) error {
 	prep, err := cfg.prepared()
 	if err != nil {
 		return err
@@ -286,8 +286,8 @@ func (c *Client) serve(ctx context.Context, cfg *config, model string, tr *trace
 	}
 }
 
-// next returns the index of the first target after i that is not skipped, or -1.
-func next(targets []target, i int) int {
+// next returns the index of the first endpoint after i that is not skipped, or -1.
+func next(targets []callEndpoint, i int) int {
 	for j := i + 1; j < len(targets); j++ {
 		if !targets[j].skip {
 			return j
@@ -308,7 +308,7 @@ func retryAfterOf(err error) time.Duration {
 // try sends the call to t once, and again at once after each repair its answer asks for
 // (a model that rejects one of lockchat's own parameters: the request is changed; it is
 // no retry). attempts counts the attempts of the call.
-func (c *Client) try(ctx context.Context, t *target, messages []Message, h handler, hooks *callHooks, tr *tracer, attempts *int) (delivered int, err error) {
+func (c *Client) try(ctx context.Context, t *callEndpoint, messages []Message, h handler, hooks *callHooks, tr *tracer, attempts *int) (delivered int, err error) {
 	if t.payload == nil && t.repaired == 0 {
 		t.repaired = c.remembered(t.model)
 		t.cfg = t.repaired.apply(t.cfg)
@@ -351,7 +351,7 @@ func (c *Client) try(ctx context.Context, t *target, messages []Message, h handl
 	}
 }
 
-func logFailover(ctx context.Context, l *slog.Logger, from, to *target, reason error) {
+func logFailover(ctx context.Context, l *slog.Logger, from, to *callEndpoint, reason error) {
 	if l == nil {
 		return
 	}

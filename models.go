@@ -22,7 +22,7 @@ type Model struct {
 func (c *Client) Models(ctx context.Context, opts ...Option) ([]Model, error) {
 	cfg := c.cfg.with(opts)
 	var models []Model
-	err := c.serve(ctx, cfg, "", nil, func(t *target, attempts *int) (int, error) {
+	err := c.serve(ctx, cfg, "", nil, func(t *callEndpoint, attempts *int) (int, error) {
 		*attempts++
 		var err error
 		if models, err = listModels(ctx, t.cfg); err != nil {
