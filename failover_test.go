@@ -79,13 +79,8 @@ func TestFailoverServerThatNeverAnswers(t *testing.T) {
 func TestFailoverRounds(t *testing.T) {
 	// A always fails with a 500; B fails once with a 503, then answers. A is asked once
 	// per round, never retried before B is asked.
-	a := lockchattest.NewServer(status(500))
-	defer a.Close()
-	b := lockchattest.NewServer(status(503), ok("B"))
-	defer b.Close()
 	var log attemptLog
-	client := lockchat.New(fast, log.option(), lockchat.WithEndpoints(
-		lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL}))
+	_, _, client := twoEndpoints(t, []lockchattest.Reply{status(500)}, []lockchattest.Reply{status(503), ok("B")}, fast, log.option())
 	comp, err := client.Chat(context.Background(), "m", hello)
 	if err != nil || comp.Message().Content != "B" || comp.Endpoint != 1 {
 		t.Fatalf("Chat = %q from %d, %v", comp.Message().Content, comp.Endpoint, err)
@@ -96,13 +91,8 @@ func TestFailoverRounds(t *testing.T) {
 }
 
 func TestFailoverGivesUpAfterTheRounds(t *testing.T) {
-	a := lockchattest.NewServer(status(500))
-	defer a.Close()
-	b := lockchattest.NewServer(status(502))
-	defer b.Close()
 	var log attemptLog
-	client := lockchat.New(fast, log.option(), lockchat.WithMaxRetries(1), lockchat.WithEndpoints(
-		lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL}))
+	a, b, client := twoEndpoints(t, []lockchattest.Reply{status(500)}, []lockchattest.Reply{status(502)}, fast, log.option(), lockchat.WithMaxRetries(1))
 	_, err := client.Complete(context.Background(), "m", hello)
 	var fe *lockchat.FailoverError
 	if !errors.As(err, &fe) || len(fe.Attempts) != 4 || log.String() != "ABAB" {
@@ -124,13 +114,8 @@ func TestFailoverGivesUpAfterTheRounds(t *testing.T) {
 }
 
 func TestFailoverSkipsAnEndpointWithWrongCredentials(t *testing.T) {
-	a := lockchattest.NewServer(status(401))
-	defer a.Close()
-	b := lockchattest.NewServer(status(503), ok("B"))
-	defer b.Close()
 	var log attemptLog
-	client := lockchat.New(fast, log.option(), lockchat.WithEndpoints(
-		lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL}))
+	a, _, client := twoEndpoints(t, []lockchattest.Reply{status(401)}, []lockchattest.Reply{status(503), ok("B")}, fast, log.option())
 	text, err := client.Complete(context.Background(), "m", hello)
 	if err != nil || text != "B" || log.String() != "ABB" || len(a.Requests()) != 1 {
 		t.Fatalf("Complete = %q, %v; attempts %s, A asked %d times", text, err, &log, len(a.Requests()))
@@ -138,12 +123,7 @@ func TestFailoverSkipsAnEndpointWithWrongCredentials(t *testing.T) {
 }
 
 func TestFailoverEndsOnABadRequest(t *testing.T) {
-	a := lockchattest.NewServer(status(400))
-	defer a.Close()
-	b := lockchattest.NewServer(ok("B"))
-	defer b.Close()
-	client := lockchat.New(fast, lockchat.WithEndpoints(
-		lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL}))
+	_, b, client := twoEndpoints(t, []lockchattest.Reply{status(400)}, []lockchattest.Reply{ok("B")}, fast)
 	_, err := client.Complete(context.Background(), "m", hello)
 	var apiErr *lockchat.APIError
 	var fe *lockchat.FailoverError
@@ -153,12 +133,7 @@ func TestFailoverEndsOnABadRequest(t *testing.T) {
 }
 
 func TestFailoverNeverAfterOutput(t *testing.T) {
-	a := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"a", "b", "c"}, CutAfter: 2})
-	defer a.Close()
-	b := lockchattest.NewServer(ok("B"))
-	defer b.Close()
-	client := lockchat.New(fast, lockchat.WithEndpoints(
-		lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL}))
+	_, b, client := twoEndpoints(t, []lockchattest.Reply{lockchattest.Reply{Tokens: []string{"a", "b", "c"}, CutAfter: 2}}, []lockchattest.Reply{ok("B")}, fast)
 	var got strings.Builder
 	var err error
 	for tok, e := range client.Stream(context.Background(), "m", hello) {
@@ -327,12 +302,7 @@ func TestFailoverConcurrent(t *testing.T) {
 			replies = append(replies, ok("a", "b", "c"))
 		}
 	}
-	a := lockchattest.NewServer(replies...)
-	defer a.Close()
-	b := lockchattest.NewServer(ok("x", "y", "z"))
-	defer b.Close()
-	client := lockchat.New(fast, lockchat.WithEndpoints(
-		lockchat.Endpoint{BaseURL: a.URL}, lockchat.Endpoint{BaseURL: b.URL}))
+	_, _, client := twoEndpoints(t, replies, []lockchattest.Reply{ok("x", "y", "z")}, fast)
 	var wg sync.WaitGroup
 	errs := make(chan error, 100)
 	for range 100 {

@@ -166,3 +166,15 @@ func ok(tokens ...string) lockchattest.Reply { return lockchattest.Reply{Tokens:
 func status(code int) lockchattest.Reply {
 	return lockchattest.Reply{Status: code, Error: lockchattest.ErrorBody{Message: http.StatusText(code)}}
 }
+
+// twoEndpoints starts servers A and B with the replies given and returns them with a
+// client that fails over from A to B, made with opts; the servers close when the test
+// ends.
+func twoEndpoints(t *testing.T, a, b []lockchattest.Reply, opts ...lockchat.Option) (*lockchattest.Server, *lockchattest.Server, *lockchat.Client) {
+	t.Helper()
+	sa, sb := lockchattest.NewServer(a...), lockchattest.NewServer(b...)
+	t.Cleanup(sa.Close)
+	t.Cleanup(sb.Close)
+	opts = append(opts, lockchat.WithEndpoints(lockchat.Endpoint{BaseURL: sa.URL}, lockchat.Endpoint{BaseURL: sb.URL}))
+	return sa, sb, lockchat.New(opts...)
+}
