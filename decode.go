@@ -9,7 +9,7 @@ import (
 )
 
 // This file turns the data of one event into the meaning of a chunk. Two readers find
-// the raw values of the keys that matter, the one-pass scanner of json.go (fast) and
+// the raw values of the keys that matter, the one-pass scanner of jsonscan.go (fast) and
 // encoding/json (the authority, used whenever the fast one declines), and one set of
 // functions interprets those raw values, so that both readers give the same chunk.
 
