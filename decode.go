@@ -10,10 +10,11 @@ import (
 	"unicode/utf8"
 )
 
-// This file turns the data of one event into the meaning of a chunk. Two readers find
-// the raw values of the keys that matter, the one-pass scanner of jsonscan.go (fast) and
-// encoding/json (the authority, used whenever the fast one declines), and one set of
-// functions interprets those raw values, so that both readers give the same chunk.
+// This file turns the data of one event into the meaning of a chunk. Two walkers of the
+// chunk's layout (chunkLayout) find the raw values of the keys that matter, one pass of
+// the scanner of jsonscan.go (fast) and encoding/json (the authority, used whenever the
+// fast one declines), and one set of functions interprets those raw values, so that both
+// walkers give the same chunk.
 
 // maxChoices bounds a choice index and the number of choices in a chunk, so that a hostile
 // server cannot make the decoder's per-choice state grow without limit.
