@@ -171,7 +171,8 @@ type key struct {
 // find returns the key of o's layout named name, or nil.
 func (o *object) find(name []byte) *key {
 	for i := range o.keys {
-		if string(name) == o.keys[i].name {
+		// Most keys differ in length or in their first byte; only the others are compared.
+		if k := o.keys[i].name; len(k) == len(name) && len(k) > 0 && k[0] == name[0] && k == string(name) {
 			return &o.keys[i]
 		}
 	}
