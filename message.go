@@ -213,9 +213,8 @@ func (c *ToolCall) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, '}')
 	}
 	for _, k := range slices.Sorted(maps.Keys(c.Extra)) {
-		switch k {
-		case "id", "type", "function", "index":
-			continue // modelled keys are written from the fields
+		if callLayout.has(k) {
+			continue // the keys a tool call's layout reads are written from the fields
 		}
 		v := c.Extra[k]
 		if !json.Valid(v) {
@@ -345,9 +344,8 @@ func (c *ToolCall) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	for k, v := range m {
-		switch k {
-		case "id", "type", "function", "index":
-			continue
+		if callLayout.has(k) {
+			continue // modelled, not extra
 		}
 		if c.Extra == nil {
 			c.Extra = map[string]json.RawMessage{}

@@ -485,7 +485,7 @@ func TestWaitingAfterAHugeChunkHoldsNothingOfIt(t *testing.T) {
 			t.Errorf("Raw (%d) or the read buffer (%d) still holds the huge chunk", cap(s.raw), buf)
 		}
 		for _, rc := range s.dec.raws[:cap(s.dec.raws)] {
-			if cap(rc.delta) > bulkBufSize {
+			if cap(rc.slots[cDelta]) > bulkBufSize {
 				t.Error("a raw choice still points into the huge chunk")
 			}
 		}

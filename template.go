@@ -25,8 +25,8 @@ type template struct {
 	text   int      // the hole that carries the text
 	kind   int      // what the text is: fContent, fReasoning, fRefusal or fArgs
 	choice decodedChoice
-	call   decodedCall // the tool call whose arguments are the text, for fArgs
-	top    [6]tspan    // where each top-level value lies
+	call   decodedCall        // the tool call whose arguments are the text, for fArgs
+	top    [nChunkSlots]tspan // where each top-level value lies
 }
 
 // fArgs, beside the text fields, marks a template whose text is a tool call's arguments.
@@ -135,11 +135,11 @@ func (t *template) matchHoles(data []byte, starts *[maxHoles + 1]int) ([]byte, b
 // that carries text (or none that is not empty, and a content string).
 func (t *template) learn(d *chunkDecoder, data []byte) {
 	t.ok = false
-	if len(d.raws) != 1 || len(d.choices) != 1 || d.apiErr != nil || d.usage != nil || isNull(d.raws[0].delta) ||
+	if len(d.raws) != 1 || len(d.choices) != 1 || d.apiErr != nil || d.usage != nil || d.raws[0].from() != fromDelta ||
 		len(data) > bulkBufSize { // a huge chunk is rare: no copy of it is kept
 		return
 	}
-	f := &d.raws[0].fields[0]
+	f := d.raws[0].fields(fromDelta)
 	c := d.choices[0]
 	calls := d.callsOf(&c)
 	if len(calls) > 1 || len(calls) == 1 && calls[0].extra != nil {
