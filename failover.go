@@ -51,7 +51,9 @@ type Endpoint struct {
 // The Client remembers an endpoint that failed with a 429, a 5xx, a connection error or
 // a timeout, for its Retry-After or else the backoff delay, and starts later calls at the
 // first endpoint that is not cooling down. Each failover is logged through WithLogger.
-// Completion.Endpoint and Chunk.Endpoint say which endpoint answered.
+// Completion.Endpoint and Chunk.Endpoint say which endpoint answered. Chat assembles the
+// answering endpoint's chunks alone; StreamChunks may first yield the output-less chunks
+// (a role, a finish reason) of an attempt that failed or answered nothing.
 func WithEndpoints(endpoints ...Endpoint) Option {
 	eps := make([]Endpoint, len(endpoints))
 	for i, e := range endpoints {
@@ -213,7 +215,7 @@ func (c *Client) serve(ctx context.Context, cfg *config, model string, tr *trace
 	var failed []Attempt // with failover
 	attempts := 0
 	for round := 0; ; round++ {
-		var shortest error // the round's failure with the shortest Retry-After, else its last
+		var waitErr error // the round's failure that sets the wait before the next (see waitFor)
 		for i := range targets {
 			t := &targets[i]
 			if t.skip {
@@ -253,19 +255,16 @@ func (c *Client) serve(ctx context.Context, cfg *config, model string, tr *trace
 			if kind == failSkip {
 				t.skip = true
 			}
-			if shortest == nil || retryAfterOf(err) > 0 && (retryAfterOf(shortest) == 0 || retryAfterOf(err) < retryAfterOf(shortest)) {
-				shortest = err
-			}
-			if !failover {
-				break
-			}
-			failed = append(failed, Attempt{Endpoint: t.index, BaseURL: maskURL(t.cfg.baseURL), Err: err})
-			if coolsDown(err) {
-				c.cooldowns.Store(cooldownKey(t.cfg), time.Now().Add(retryDelay(cfg, round, err)))
-			}
-			if j := next(targets, i); j >= 0 {
-				tr.onRetry(err, 0)
-				logFailover(ctx, cfg.logger, t, &targets[j], err)
+			waitErr = waitFor(waitErr, err)
+			if failover {
+				failed = append(failed, Attempt{Endpoint: t.index, BaseURL: maskURL(t.cfg.baseURL), Err: err})
+				if coolsDown(err) {
+					c.cooldowns.Store(cooldownKey(t.cfg), time.Now().Add(retryDelay(cfg, round, err)))
+				}
+				if j := next(targets, i); j >= 0 {
+					tr.onRetry(err, 0)
+					logFailover(ctx, cfg.logger, t, &targets[j], err)
+				}
 			}
 		}
 		if round >= cfg.maxRetries || next(targets, -1) < 0 {
@@ -273,13 +272,13 @@ func (c *Client) serve(ctx context.Context, cfg *config, model string, tr *trace
 			case failover:
 				return &FailoverError{Attempts: failed}
 			case attempts > 1:
-				return &gaveUpError{attempts: attempts, err: shortest}
+				return &gaveUpError{attempts: attempts, err: waitErr}
 			}
-			return shortest
+			return waitErr
 		}
-		delay := retryDelay(cfg, round, shortest)
-		tr.onRetry(shortest, delay)
-		logRetry(ctx, cfg.logger, attempts, shortest, delay)
+		delay := retryDelay(cfg, round, waitErr)
+		tr.onRetry(waitErr, delay)
+		logRetry(ctx, cfg.logger, attempts, waitErr, delay)
 		if err := sleep(ctx, delay); err != nil {
 			return &contextEnded{err}
 		}
@@ -294,6 +293,17 @@ func next(targets []callEndpoint, i int) int {
 		}
 	}
 	return -1
+}
+
+// waitFor returns which of two failures of a round sets the wait before the next round,
+// kept or the later err: the one whose server asked for the shorter Retry-After, else the
+// later one.
+func waitFor(kept, err error) error {
+	k, e := retryAfterOf(kept), retryAfterOf(err)
+	if kept == nil || k == 0 || e > 0 && e < k {
+		return err
+	}
+	return kept
 }
 
 // retryAfterOf returns the Retry-After an error's server sent, 0 for none.

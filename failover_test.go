@@ -334,3 +334,25 @@ func TestFailoverModels(t *testing.T) {
 		t.Fatalf("Models = %v, %v; want B's list", models, err)
 	}
 }
+
+func TestFailoverWaitsTheShortestRetryAfter(t *testing.T) {
+	// Between rounds the client waits the shortest Retry-After an endpoint sent, not
+	// the backoff (a second here) nor the other endpoint's longer one.
+	busy := func(ms string) lockchattest.Reply {
+		return lockchattest.Reply{Status: 503, Header: http.Header{"Retry-After-Ms": {ms}}}
+	}
+	var delays []time.Duration
+	trace := lockchat.WithTrace(func(ctx context.Context, _ lockchat.CallInfo) (context.Context, *lockchat.Trace) {
+		return ctx, &lockchat.Trace{Retry: func(r lockchat.RetryInfo) { delays = append(delays, r.Delay) }}
+	})
+	_, _, client := twoEndpoints(t, []lockchattest.Reply{busy("30"), ok("A")}, []lockchattest.Reply{busy("5000")},
+		lockchat.WithRetryDelay(time.Second, 10*time.Second), trace)
+	text, err := client.Complete(context.Background(), "m", hello)
+	if err != nil || text != "A" {
+		t.Fatalf("Complete = %q, %v", text, err)
+	}
+	// The failover from A to B is at once; the wait before the second round is A's.
+	if len(delays) != 2 || delays[0] != 0 || delays[1] != 30*time.Millisecond {
+		t.Fatalf("delays %v, want [0 30ms]", delays)
+	}
+}
