@@ -8,8 +8,9 @@
 // (an instrumented transport's). It carries gen_ai.operation.name, gen_ai.provider.name,
 // gen_ai.request.model, gen_ai.response.model, gen_ai.response.id,
 // gen_ai.response.finish_reasons, gen_ai.usage.input_tokens and
-// gen_ai.usage.output_tokens, server.address and server.port, and, on failure,
-// error.type and an error status. Message contents are left out unless
+// gen_ai.usage.output_tokens, server.address and server.port (of the endpoint asked
+// last), lockchat.endpoint (its index in lockchat.WithEndpoints' list), and, on failure,
+// error.type ("all_endpoints_failed" for a *lockchat.FailoverError) and an error status. Message contents are left out unless
 // WithMessageContent asks for them. The metrics are gen_ai.client.operation.duration,
 // gen_ai.client.token.usage and gen_ai.client.operation.time_to_first_chunk.
 //
@@ -114,6 +115,7 @@ func Option(opts ...Setting) lockchat.Option {
 			Attempt: func(a lockchat.AttemptInfo) {
 				server = serverAttributes(a.BaseURL)
 				span.SetAttributes(server...)
+				span.SetAttributes(attribute.Int("lockchat.endpoint", a.Endpoint))
 			},
 			Done: func(d lockchat.DoneInfo) {
 				defer span.End()
@@ -180,10 +182,13 @@ func serverAttributes(base string) []attribute.KeyValue {
 func errorType(err error) string {
 	var apiErr *lockchat.APIError
 	var interrupted *lockchat.InterruptedError
+	var failover *lockchat.FailoverError
 	var netErr net.Error
 	switch {
 	case errors.As(err, &interrupted):
 		return "interrupted"
+	case errors.As(err, &failover):
+		return "all_endpoints_failed" // before the attempts' own errors, which it wraps
 	case errors.As(err, &apiErr):
 		if apiErr.InStream {
 			return "stream_error"

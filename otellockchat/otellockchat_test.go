@@ -219,3 +219,28 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestSpanOfAFailover: the span names the endpoint that answered, and a call that every
+// endpoint failed has its own error type.
+func TestSpanOfAFailover(t *testing.T) {
+	busy := lockchattest.NewServer(lockchattest.Reply{Status: 503})
+	defer busy.Close()
+	good := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"ok"}})
+	defer good.Close()
+	c, spans, _, _ := setup(t, good)
+	if _, err := c.Complete(context.Background(), "m", hello,
+		lockchat.WithEndpoints(lockchat.Endpoint{BaseURL: busy.URL}, lockchat.Endpoint{BaseURL: good.URL})); err != nil {
+		t.Fatal(err)
+	}
+	a := attrs(spans.Ended()[0].Attributes())
+	if a["server.port"].AsInt64() != int64(port(t, good.URL)) || a["lockchat.endpoint"].AsInt64() != 1 {
+		t.Errorf("span attributes %v, want the second endpoint's", a)
+	}
+	if _, err := c.Complete(context.Background(), "m", hello,
+		lockchat.WithEndpoints(lockchat.Endpoint{BaseURL: busy.URL}, lockchat.Endpoint{BaseURL: busy.URL + "/"})); err == nil {
+		t.Fatal("no error")
+	}
+	if got := attrs(spans.Ended()[1].Attributes())["error.type"].AsString(); got != "all_endpoints_failed" {
+		t.Errorf("error.type = %q", got)
+	}
+}
