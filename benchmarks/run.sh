@@ -5,6 +5,7 @@
 # whole measurement. Usage: benchmarks/run.sh [COUNT]
 set -euo pipefail
 cd "$(dirname "$0")"
+export GOWORK=off # a module of its own, outside the root's workspace (go.work)
 count=${1:-5}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
