@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lockchat/lockchat/internal/sse"
@@ -309,7 +310,7 @@ func (x *exchange) readStream(s *chunkStream) error {
 		err := s.next()
 		if err == io.EOF {
 			if s.done && !s.events.Ended() {
-				x.drain(s.drainBuf[:])
+				x.drain()
 			}
 			return nil
 		}
@@ -390,21 +391,25 @@ func readLimited(r io.Reader, limit int) ([]byte, error) {
 
 // drain reads what little may follow [DONE] (the end of a chunked body), so that the
 // connection can be reused, but never waits long for a server that keeps it open: each
-// read is bounded by the attempt's idle timer, shortened, or by a timer of its own. buf
-// is the space to read into.
-func (x *exchange) drain(buf []byte) {
+// read is bounded by the attempt's idle timer, shortened, or by a timer of its own.
+func (x *exchange) drain() {
 	if x.idle != nil {
 		x.idle.limit(drainTimeout)
 	} else {
 		t := time.AfterFunc(drainTimeout, func() { x.cancel(errDrainCause) })
 		defer t.Stop()
 	}
+	buf := drainBufs.Get().(*[512]byte)
+	defer drainBufs.Put(buf)
 	for range drainLimit / len(buf) {
-		if _, err := x.Read(buf); err != nil {
+		if _, err := x.Read(buf[:]); err != nil {
 			return
 		}
 	}
 }
+
+// drainBufs holds the buffers drain reads into: an open stream holds none.
+var drainBufs = sync.Pool{New: func() any { return new([512]byte) }}
 
 const (
 	drainTimeout = 50 * time.Millisecond

@@ -34,9 +34,8 @@ type chunkStream struct {
 	id, model  string        // the last chunk's, interned (see idModel)
 	idRaw      []byte
 	modelRaw   []byte
-	endpoint   int       // the index of the endpoint answering, for Chunk.Endpoint
-	drainBuf   [512]byte // what the exchange reads after [DONE] goes to (see drain)
-	slab       []Choice  // chunks' choices are cut from it (see chunk)
+	endpoint   int      // the index of the endpoint answering, for Chunk.Endpoint
+	slab       []Choice // chunks' choices are cut from it (see chunk)
 	callSlab   []ToolCallDelta
 }
 
