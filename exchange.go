@@ -47,18 +47,20 @@ var (
 	errDrainCause       = errors.New("drained")
 )
 
-// attempt sends payload once to the endpoint cfg describes, number endpoint of the list, and feeds the chunks of the
-// answer to h. It returns how many chunks with output h was given, and an error that
-// names the request if the server answered and quotes no credential of the call.
+// attempt sends payload once to the endpoint cfg describes (number endpoint of
+// WithEndpoints' list) and feeds the chunks of the answer to h. It returns how many
+// chunks with output h was given, and an error that names the request if the server
+// answered and quotes no credential of the call.
 func (c *Client) attempt(ctx context.Context, cfg *config, endpoint int, payload []byte, h handler, tr *tracer) (delivered int, err error) {
 	x := exchange{ctx: ctx, cfg: cfg, h: h, tr: tr, index: endpoint}
 	err = x.chat(payload)
 	return x.delivered, err
 }
 
-// start prepares the attempt: its context, its idle timer and the request to send,
-// with the headers of the configuration, which accepts accept. The caller must call
-// stop when start succeeds and the attempt ends.
+// start prepares the attempt: its context, its idle timer and the request to send to
+// path under the base URL, with the configuration's headers (accept, if not "",
+// replacing Accept) and payload as its body (none if nil). When start succeeds the
+// caller must call stop once the attempt ends.
 func (x *exchange) start(method, path, accept string, payload []byte) error {
 	prep, err := x.cfg.prepared()
 	if err != nil {
@@ -87,7 +89,7 @@ func (x *exchange) start(method, path, accept string, payload []byte) error {
 	}
 	req, err := http.NewRequestWithContext(actx, method, url, body)
 	if err != nil {
-		x.cancel(nil)
+		x.stop()
 		return &requestError{text: fmt.Sprintf("invalid base URL %q", maskURL(x.cfg.baseURL))}
 	}
 	// Each request gets its own map of the prepared headers, sharing their values: nothing
