@@ -382,6 +382,9 @@ func (x *exchange) readJSON(s *chunkStream) error {
 // start; a longer body is a *LineTooLongError.
 func readLimited(r io.Reader, limit int) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, limitPlusOne(limit)))
+	if err == io.ErrNoProgress {
+		return nil, newTransportError(err) // the event reader gave up on a body that gives nothing
+	}
 	if err != nil {
 		return nil, err
 	}

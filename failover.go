@@ -32,9 +32,11 @@ type Endpoint struct {
 }
 
 // WithEndpoints serves each call from these endpoints, in the order given, instead of
-// the one WithBaseURL and WithAPIKey describe; the client's other options (WithHeader
-// included) apply to every endpoint. Without it, or with no endpoint, a call goes to
-// WithBaseURL as before.
+// the one WithBaseURL and WithAPIKey describe; the client's other options apply to every
+// endpoint, WithHeader's headers too, but for those an endpoint sets itself (its Header,
+// and Authorization when it has an APIKey). Give each endpoint its own credentials in
+// its Endpoint, not with WithHeader, which sends them to all. Without WithEndpoints, or
+// with no endpoint, a call goes to WithBaseURL as before.
 //
 // A failure before any output moves on to the next endpoint at once. A request that is
 // itself wrong (ErrInvalidRequest, a redirect not followed, a 400, 413, 415 or 422) ends
@@ -320,7 +322,7 @@ func retryAfterOf(err error) time.Duration {
 // no retry). attempts counts the attempts of the call.
 func (c *Client) try(ctx context.Context, t *callEndpoint, messages []Message, h handler, hooks *callHooks, tr *tracer, attempts *int) (delivered int, err error) {
 	if t.payload == nil && t.repaired == 0 {
-		t.repaired = c.remembered(t.model)
+		t.repaired = c.remembered(t.cfg, t.model)
 		t.cfg = t.repaired.apply(t.cfg)
 	}
 	for {
@@ -335,7 +337,7 @@ func (c *Client) try(ctx context.Context, t *callEndpoint, messages []Message, h
 		*attempts++
 		tr.onAttempt(*attempts, t.index, t.cfg.baseURL, t.model)
 		if hooks.begin != nil {
-			hooks.begin(*attempts)
+			hooks.begin(*attempts, t.index)
 		}
 		delivered, err = c.attempt(ctx, t.cfg, t.index, t.payload, h, tr) // quotes no credential
 		if err == nil || delivered > 0 {
@@ -351,7 +353,7 @@ func (c *Client) try(ctx context.Context, t *callEndpoint, messages []Message, h
 		}
 		t.repaired |= r
 		t.cfg, t.payload = r.apply(t.cfg), nil
-		c.remember(t.model, r)
+		c.remember(t.cfg, t.model, r)
 		for _, rp := range r.repairs() {
 			logRepair(ctx, t.cfg.logger, t.model, rp, apiErr)
 			if hooks.repair != nil {

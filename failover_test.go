@@ -356,3 +356,56 @@ func TestFailoverWaitsTheShortestRetryAfter(t *testing.T) {
 		t.Fatalf("delays %v, want [0 30ms]", delays)
 	}
 }
+
+func TestFailoverEndpointCredentialsWin(t *testing.T) {
+	// A client-wide Authorization or Api-Key header does not override an endpoint's own
+	// key or header, and never goes where the endpoint sets its own.
+	a, b := lockchattest.NewServer(status(503)), lockchattest.NewServer(ok("B"))
+	t.Cleanup(a.Close)
+	t.Cleanup(b.Close)
+	client := lockchat.New(fast, lockchat.WithHeader("Authorization", "Bearer client-wide"), lockchat.WithHeader("Api-Key", "client-wide"),
+		lockchat.WithEndpoints(
+			lockchat.Endpoint{BaseURL: a.URL, APIKey: "key-of-A"},
+			lockchat.Endpoint{BaseURL: b.URL, Header: http.Header{"Api-Key": {"key-of-B"}}},
+		))
+	if _, err := client.Complete(context.Background(), "m", hello); err != nil {
+		t.Fatal(err)
+	}
+	ha, hb := a.Requests()[0].Header, b.Requests()[0].Header
+	if got := ha.Values("Authorization"); len(got) != 1 || got[0] != "Bearer key-of-A" {
+		t.Errorf("A got Authorization %q, want its own key alone", got)
+	}
+	if got := hb.Values("Api-Key"); len(got) != 1 || got[0] != "key-of-B" {
+		t.Errorf("B got Api-Key %q, want its own alone", got)
+	}
+	if hb.Get("Authorization") != "Bearer client-wide" {
+		t.Errorf("B, with no key of its own, got Authorization %q, want the client's", hb.Get("Authorization"))
+	}
+}
+
+func TestFailoverEndpointOfABareAnswer(t *testing.T) {
+	_, _, client := twoEndpoints(t, []lockchattest.Reply{status(503)}, []lockchattest.Reply{{Raw: []string{"data: [DONE]\n\n"}}}, fast)
+	comp, err := client.Chat(context.Background(), "m", hello)
+	if err != nil || comp.Endpoint != 1 {
+		t.Fatalf("Chat: endpoint %d, %v; want B's (empty) answer", comp.Endpoint, err)
+	}
+}
+
+func TestFailoverRepairsStayWithTheirEndpoint(t *testing.T) {
+	// A rejects streaming for the model; the client remembers that for A, not for B.
+	notStreamed := lockchattest.Reply{Status: 400, Error: lockchattest.ErrorBody{
+		Message: "Your organization must be verified to stream this model.", Type: "invalid_request_error", Param: "stream", Code: "unsupported_value"}}
+	a, b := lockchattest.NewServer(notStreamed, ok("A")), lockchattest.NewServer(ok("B"))
+	t.Cleanup(a.Close)
+	t.Cleanup(b.Close)
+	client := lockchat.New(fast)
+	if text, err := client.Complete(context.Background(), "m", hello, lockchat.WithBaseURL(a.URL)); err != nil || text != "A" {
+		t.Fatalf("A: %q, %v", text, err)
+	}
+	if text, err := client.Complete(context.Background(), "m", hello, lockchat.WithBaseURL(b.URL)); err != nil || text != "B" {
+		t.Fatalf("B: %q, %v", text, err)
+	}
+	if stream := b.Requests()[0].Payload["stream"]; stream != true {
+		t.Fatalf("B was asked with stream %v: A's repair followed the model to B", stream)
+	}
+}

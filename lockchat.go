@@ -47,7 +47,8 @@ const (
 // New. A Client is safe for concurrent use.
 type Client struct {
 	cfg config
-	// repairs maps a model to the requestRepair its rejections taught (see repair.go).
+	// repairs maps a model at an endpoint (see repairKey) to the requestRepair its
+	// rejections taught (see repair.go).
 	repairs sync.Map
 	// cooldowns maps an endpoint (see cooldownKey) to the time.Time until which later
 	// calls ask it last (see WithEndpoints).
@@ -180,6 +181,7 @@ func (c *Client) Chat(ctx context.Context, model string, messages []Message, opt
 func (c *Client) chat(ctx context.Context, cfg *config, model string, messages []Message) (Completion, error) {
 	acc := Accumulator{MaxSize: cfg.maxCompletion}
 	var repairs []Repair // of the request, which outlive the attempts
+	answering := 0       // the endpoint of the last attempt, even if it sent no chunk
 	err := c.run(ctx, cfg, model, messages, func(s *chunkStream) bool {
 		if s.bare() {
 			return true
@@ -187,14 +189,16 @@ func (c *Client) chat(ctx context.Context, cfg *config, model string, messages [
 		acc.Add(s.chunk())
 		return acc.Err() == nil
 	}, &callHooks{
-		begin: func(attempt int) {
+		begin: func(attempt, endpoint int) {
 			if attempt > 1 {
 				acc = Accumulator{MaxSize: cfg.maxCompletion} // the failed attempt's role and id go
 			}
+			answering = endpoint
 		},
 		repair: func(r Repair) { repairs = append(repairs, r) },
 	})
 	comp := acc.Completion()
+	comp.Endpoint = answering
 	if repairs != nil {
 		comp.Repairs = append(repairs, comp.Repairs...)
 	}
@@ -301,6 +305,6 @@ func (c *Client) run(ctx context.Context, cfg *config, model string, messages []
 // callHooks are what a call hears of its attempts beside the chunks; a nil field is
 // not called.
 type callHooks struct {
-	begin  func(attempt int) // before each attempt, numbered from 1
-	repair func(Repair)      // a repair made to the request (see repair.go)
+	begin  func(attempt, endpoint int) // before each attempt, numbered from 1, to endpoint
+	repair func(Repair)                // a repair made to the request (see repair.go)
 }

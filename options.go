@@ -135,12 +135,18 @@ func (c *config) prepareEndpoints() (*prepared, error) {
 	for i, e := range c.endpoints {
 		n := *c
 		n.endpoints, n.baseURL, n.apiKey = nil, e.BaseURL, e.APIKey
-		if len(e.Header) > 0 {
+		// The endpoint's own credentials win: its key over a client-wide Authorization
+		// header, its headers over the client's of the same name.
+		if e.APIKey != "" || len(e.Header) > 0 {
 			n.header = c.header.Clone()
 			if n.header == nil {
 				n.header = http.Header{}
 			}
+			if e.APIKey != "" {
+				n.header.Del("Authorization")
+			}
 			for k, vs := range e.Header {
+				n.header.Del(k)
 				for _, v := range vs {
 					n.header.Add(k, v)
 				}

@@ -12,7 +12,7 @@ import (
 // max_completion_tokens for max_tokens, and some models may not be streamed by an
 // organisation that is not verified. Such a 400, before any output, names the parameter;
 // the request is changed and sent once more, and the Client remembers the change for
-// that model.
+// that model at that endpoint (its base URL).
 
 // The repairs of a request, reported in Completion.Repairs with Choice -1 and the
 // parameter in Repair.Param.
@@ -106,20 +106,25 @@ func (r requestRepair) repairs() []Repair {
 	return out
 }
 
-// remembered returns the repairs the client learnt for model.
-func (c *Client) remembered(model string) requestRepair {
-	if v, ok := c.repairs.Load(model); ok {
+// repairKey names a model at an endpoint in Client.repairs: what one server rejects,
+// another may take.
+func repairKey(cfg *config, model string) string { return cfg.baseURL + "\x00" + model }
+
+// remembered returns the repairs the client learnt for the model at the endpoint of cfg.
+func (c *Client) remembered(cfg *config, model string) requestRepair {
+	if v, ok := c.repairs.Load(repairKey(cfg, model)); ok {
 		return v.(requestRepair)
 	}
 	return 0
 }
 
-// remember adds r to what the client knows of model. Concurrent calls may each add
-// theirs: the set only grows.
-func (c *Client) remember(model string, r requestRepair) {
+// remember adds r to what the client knows of the model at the endpoint of cfg.
+// Concurrent calls may each add theirs: the set only grows.
+func (c *Client) remember(cfg *config, model string, r requestRepair) {
+	key := repairKey(cfg, model)
 	for {
-		old, loaded := c.repairs.LoadOrStore(model, r)
-		if !loaded || c.repairs.CompareAndSwap(model, old, old.(requestRepair)|r) {
+		old, loaded := c.repairs.LoadOrStore(key, r)
+		if !loaded || c.repairs.CompareAndSwap(key, old, old.(requestRepair)|r) {
 			return
 		}
 	}

@@ -831,3 +831,22 @@ func TestCallersClientCopiedOnce(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// zeroReader reads nothing, forever, without an error.
+type zeroReader struct{}
+
+func (zeroReader) Read([]byte) (int, error) { return 0, nil }
+
+// TestABodyThatGivesNothing: a body whose reads return nothing and no error, read after
+// read, is a failed connection, as any other body the reader cannot read.
+func TestABodyThatGivesNothing(t *testing.T) {
+	tr := roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/event-stream"}},
+			Body: io.NopCloser(zeroReader{}), Request: r}, nil
+	})
+	client := lockchat.New(lockchat.WithBaseURL("http://lockchat.test/v1"), lockchat.WithHTTPClient(&http.Client{Transport: tr}), lockchat.WithMaxRetries(0))
+	_, err := client.Complete(context.Background(), "m", hello)
+	if !errors.Is(err, lockchat.ErrConnection) || !strings.HasPrefix(err.Error(), "lockchat: ") {
+		t.Fatalf("err = %v, want ErrConnection", err)
+	}
+}

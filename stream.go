@@ -123,6 +123,9 @@ func (s *chunkStream) next() error {
 		if tooLong, ok := err.(*sse.TooLongError); ok {
 			return &LineTooLongError{Limit: tooLong.Limit}
 		}
+		if err == io.ErrNoProgress {
+			return newTransportError(err) // a body that gives nothing, read after read
+		}
 		if err != nil {
 			if err == io.EOF && s.finished && s.unfinished == 0 {
 				return s.end()

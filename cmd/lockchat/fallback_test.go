@@ -65,3 +65,24 @@ func TestParseFallback(t *testing.T) {
 		t.Fatalf("%+v, %v", f, err)
 	}
 }
+
+// TestFallbackGetsNoCredentialHeader: a credential -header is the base URL's; the
+// fallback gets the other headers and its own key alone.
+func TestFallbackGetsNoCredentialHeader(t *testing.T) {
+	busy := lockchattest.NewServer(lockchattest.Reply{Status: 503})
+	defer busy.Close()
+	srv := lockchattest.NewServer(lockchattest.Reply{Tokens: []string{"ok"}})
+	defer srv.Close()
+	code, out, errOut := runCLI([]string{"-base-url", busy.URL, "-header", "Api-Key: azure-secret", "-header", "X-Trace: 7",
+		"-fallback", srv.URL + ",key-env=K", "-retries", "0", "hi"}, "", map[string]string{"K": "sk-fallback"})
+	if code != 0 || out != "ok\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if got := busy.Requests()[0].Header.Get("Api-Key"); got != "azure-secret" {
+		t.Errorf("the base URL got Api-Key %q", got)
+	}
+	h := srv.Requests()[0].Header
+	if h.Get("Api-Key") != "" || h.Get("X-Trace") != "7" || h.Get("Authorization") != "Bearer sk-fallback" {
+		t.Errorf("the fallback got %v", h)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -121,7 +122,7 @@ func parseSettings(args []string, getenv func(string) string, stdout, stderr io.
 	// shows what the environment holds (a key, or a URL with a password in it).
 	fs.StringVar(&s.baseURL, "base-url", "", "API base `URL` (default $LOCKCHAT_BASE_URL, $OPENAI_BASE_URL, "+lockchat.DefaultBaseURL+")")
 	fs.StringVar(&s.apiKey, "api-key", "", "API `key` sent as a bearer token (default $LOCKCHAT_API_KEY, or $OPENAI_API_KEY with a base URL that is not the default)")
-	fs.Var(&fallbacks, "fallback", "another endpoint, asked when the base URL fails before answering, as `URL[,model=NAME][,key-env=VAR]`: NAME is its name for the model, VAR the environment variable holding its API key (repeatable, asked in order)")
+	fs.Var(&fallbacks, "fallback", "another endpoint, asked when the base URL fails before answering, as `URL[,model=NAME][,key-env=VAR]`: NAME is its name for the model, VAR the environment variable holding its API key; -header goes to it too, but for credential headers (repeatable, asked in order)")
 	fs.BoolVar(&s.insecureHTTP, "insecure-http", false, "allow sending the API key or a credential header over plain http:// to a host that is not this machine")
 	fs.StringVar(&s.system, "system", "", "system `message` sent before the conversation")
 	fs.Float64Var(&s.temperature, "temperature", lockchat.DefaultTemperature, "sampling temperature")
@@ -281,6 +282,10 @@ func (s *settings) secrets() []string {
 	out := []string{s.apiKey}
 	for _, f := range s.fallbacks {
 		out = append(out, f.apiKey)
+		if u, err := url.Parse(f.baseURL); err == nil && u.User != nil {
+			p, _ := u.User.Password()
+			out = append(out, p, u.User.Username())
+		}
 	}
 	for _, h := range s.headers {
 		if isCredentialHeaderName(h.name) {
@@ -440,9 +445,10 @@ func plainHTTPProblem(s *settings) (refusal, warning string) {
 		}
 	}
 	endpoints := append([]fallback{{baseURL: s.baseURL, apiKey: s.apiKey}}, s.fallbacks...)
-	for _, e := range endpoints {
+	for i, e := range endpoints {
 		u, err := url.Parse(e.baseURL)
-		if e.apiKey == "" && !headerCredential || err != nil || u.Scheme != "http" || isLoopback(u.Hostname()) {
+		credential := e.apiKey != "" || headerCredential && i == 0 // credential headers go to the base URL alone
+		if !credential || err != nil || u.Scheme != "http" || isLoopback(u.Hostname()) {
 			continue
 		}
 		host := stripAll(u.Host)
@@ -494,8 +500,23 @@ func (s *settings) clientOptions(logger lockchat.Option) []lockchat.Option {
 		lockchat.WithIdleTimeout(s.idleTimeout),
 		logger,
 	}
+	shared := s.headers // the headers every endpoint gets
 	if s.fallbacks != nil {
-		endpoints := []lockchat.Endpoint{{BaseURL: s.baseURL, APIKey: s.apiKey}}
+		// A credential header (-header "api-key: …") is the base URL's: a fallback gets
+		// only its own key.
+		primary := lockchat.Endpoint{BaseURL: s.baseURL, APIKey: s.apiKey}
+		shared = nil
+		for _, h := range s.headers {
+			if !isCredentialHeaderName(h.name) {
+				shared = append(shared, h)
+				continue
+			}
+			if primary.Header == nil {
+				primary.Header = http.Header{}
+			}
+			primary.Header.Add(h.name, h.value)
+		}
+		endpoints := []lockchat.Endpoint{primary}
 		for _, f := range s.fallbacks {
 			endpoints = append(endpoints, lockchat.Endpoint{BaseURL: f.baseURL, APIKey: f.apiKey, Model: f.model})
 		}
@@ -523,7 +544,7 @@ func (s *settings) clientOptions(logger lockchat.Option) []lockchat.Option {
 	for _, p := range s.params {
 		opts = append(opts, lockchat.WithParam(p.key, p.value)) // after -max-tokens: -param wins
 	}
-	for _, h := range s.headers {
+	for _, h := range shared {
 		opts = append(opts, lockchat.WithHeader(h.name, h.value))
 	}
 	return opts
