@@ -329,14 +329,15 @@ func (x *exchange) readStream(s *chunkStream) error {
 // output, and returns the error the chunk carried, or errStop if the caller wants no
 // more.
 func (x *exchange) deliver(s *chunkStream) error {
-	if s.hasOutput() {
+	output := s.hasOutput()
+	if output {
 		x.delivered++
 		if x.first != nil {
 			x.first.Stop()
 			x.first = nil
 		}
 	}
-	x.tr.onChunk(s)
+	x.tr.onChunk(s, output)
 	if !x.h(s) {
 		return errStop
 	}
@@ -382,11 +383,8 @@ func (x *exchange) readJSON(s *chunkStream) error {
 // start; a longer body is a *LineTooLongError.
 func readLimited(r io.Reader, limit int) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, limitPlusOne(limit)))
-	if err == io.ErrNoProgress {
-		return nil, newTransportError(err) // the event reader gave up on a body that gives nothing
-	}
 	if err != nil {
-		return nil, err
+		return nil, readerError(err)
 	}
 	if len(b) > limit {
 		return nil, &LineTooLongError{Limit: limit}

@@ -129,7 +129,8 @@ func (c *config) prepare() (*prepared, error) {
 }
 
 // prepareEndpoints prepares the configuration of each of WithEndpoints' endpoints: c's,
-// with the endpoint's base URL and key instead of c's, and its headers added to c's.
+// with the endpoint's base URL and key instead of c's, and its headers replacing c's of
+// the same name.
 func (c *config) prepareEndpoints() (*prepared, error) {
 	p := &prepared{endpoints: make([]*config, len(c.endpoints))}
 	for i, e := range c.endpoints {

@@ -120,12 +120,6 @@ func (s *chunkStream) next() error {
 			ev, err = s.events.Last()
 			last = err == nil
 		}
-		if tooLong, ok := err.(*sse.TooLongError); ok {
-			return &LineTooLongError{Limit: tooLong.Limit}
-		}
-		if err == io.ErrNoProgress {
-			return newTransportError(err) // a body that gives nothing, read after read
-		}
 		if err != nil {
 			if err == io.EOF && s.finished && s.unfinished == 0 {
 				return s.end()
@@ -133,7 +127,7 @@ func (s *chunkStream) next() error {
 			if err == io.EOF {
 				return errIncomplete
 			}
-			return err
+			return readerError(err)
 		}
 		if string(ev.Type) == "error" {
 			return eventError(ev.Data)
@@ -161,6 +155,19 @@ func (s *chunkStream) next() error {
 }
 
 var doneMarker = []byte("[DONE]")
+
+// readerError is the call's error for what the event reader says of a body it cannot
+// read further: a line past the limit, or a body that gives nothing read after read.
+// Other errors come from the body's reads, already explained (see exchange.Read).
+func readerError(err error) error {
+	if tooLong, ok := err.(*sse.TooLongError); ok {
+		return &LineTooLongError{Limit: tooLong.Limit}
+	}
+	if err == io.ErrNoProgress {
+		return newTransportError(err)
+	}
+	return err
+}
 
 // end ends the stream: it returns io.EOF, unless high surrogates are still held back,
 // when it returns nil with one last chunk made of them in s.dec (each becomes U+FFFD in

@@ -171,8 +171,9 @@ func (t *tracer) onResponse(resp *http.Response) {
 	}
 }
 
-// onChunk notes what a decoded chunk says for Done, and reports the first output.
-func (t *tracer) onChunk(s *chunkStream) {
+// onChunk notes what a decoded chunk says for Done, and reports the first output;
+// output says whether the chunk carries some (see chunkStream.hasOutput).
+func (t *tracer) onChunk(s *chunkStream, output bool) {
 	if t == nil {
 		return
 	}
@@ -192,7 +193,7 @@ func (t *tracer) onChunk(s *chunkStream) {
 			t.done.FinishReason = c.finish
 		}
 	}
-	if !s.hasOutput() {
+	if !output {
 		return
 	}
 	t.done.OutputChunks++
