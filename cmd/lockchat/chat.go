@@ -307,9 +307,10 @@ func (c *chat) messages() []lockchat.Message {
 	return append(msgs, c.history...)
 }
 
-// send asks question, trimmed as its caller wants it, and keeps the exchange in the history: the whole assistant turn,
-// its tool calls with a "not run" result each, or, when the answer was cut short, what
-// arrived, marked as such. A question that got no answer at all is dropped from the
+// send asks question as its caller trimmed it (a typed message of its spaces, a paste of
+// its blank lines, /retry not at all) and keeps the exchange in the history: the whole
+// assistant turn, its tool calls with a "not run" result each, or, when the answer was
+// cut short, what arrived, marked as such. A question that got no answer at all is dropped from the
 // history; /retry asks it again.
 func (c *chat) send(ctx context.Context, question string) {
 	sys := c.s.sys

@@ -55,10 +55,10 @@ type settings struct {
 }
 
 // fallback is one -fallback: an endpoint the chat fails over to, with its own key (read
-// from the environment variable keyEnv names, never from the command line, where other
+// from the environment variable its key-env names, never from the command line, where other
 // users of the machine can read it) and its own name for the model.
 type fallback struct {
-	baseURL, apiKey, model, keyEnv string
+	baseURL, apiKey, model string
 }
 
 // param is one -param: a payload field and its value.
@@ -279,24 +279,28 @@ Exit status: 0 done, 1 error, 2 bad usage, 130 interrupted (Ctrl-C).
 // secrets returns the credentials the settings send: the API keys and the values of
 // credential headers, which the chat's history never keeps.
 func (s *settings) secrets() []string {
-	out := []string{s.apiKey}
-	for _, f := range s.fallbacks {
-		out = append(out, f.apiKey)
-		if u, err := url.Parse(f.baseURL); err == nil && u.User != nil {
+	var out []string
+	for _, e := range s.endpoints() {
+		out = append(out, e.apiKey)
+		if u, err := url.Parse(e.baseURL); err == nil && u.User != nil {
 			p, _ := u.User.Password()
 			out = append(out, p, u.User.Username())
 		}
 	}
 	for _, h := range s.headers {
 		if isCredentialHeaderName(h.name) {
-			out = append(out, h.value, strings.TrimSpace(strings.TrimPrefix(h.value, "Bearer ")))
+			out = append(out, h.value)
+			if _, token, ok := strings.Cut(h.value, " "); ok {
+				out = append(out, strings.TrimSpace(token)) // the credential of "Bearer TOKEN", "Basic …"
+			}
 		}
 	}
-	if u, err := url.Parse(s.baseURL); err == nil && u.User != nil {
-		p, _ := u.User.Password()
-		out = append(out, p, u.User.Username())
-	}
 	return out
+}
+
+// endpoints returns the base URL with its key, then each -fallback.
+func (s *settings) endpoints() []fallback {
+	return append([]fallback{{baseURL: s.baseURL, apiKey: s.apiKey}}, s.fallbacks...)
 }
 
 // firstSet returns the first non-empty value.
@@ -378,6 +382,7 @@ func parseParam(s string) (param, error) {
 // may hold commas of its own. Its errors never quote a key.
 func parseFallback(v string, getenv func(string) string) (fallback, error) {
 	var f fallback
+	keyEnv := ""
 	parts := strings.Split(v, ",")
 	end := len(parts) // parts[:end] is the URL
 settings:
@@ -387,7 +392,7 @@ settings:
 		case "model":
 			f.model = strings.TrimSpace(value)
 		case "key-env":
-			f.keyEnv = strings.TrimSpace(value)
+			keyEnv = strings.TrimSpace(value)
 		default:
 			break settings // not a setting: it ends the URL
 		}
@@ -396,9 +401,9 @@ settings:
 	if err := checkBaseURL(f.baseURL); err != nil {
 		return f, err
 	}
-	if f.keyEnv != "" {
-		if f.apiKey = getenv(f.keyEnv); f.apiKey == "" {
-			return f, fmt.Errorf("the environment variable %s, named by key-env, is not set", stripAll(f.keyEnv))
+	if keyEnv != "" {
+		if f.apiKey = getenv(keyEnv); f.apiKey == "" {
+			return f, fmt.Errorf("the environment variable %s, named by key-env, is not set", stripAll(keyEnv))
 		}
 	}
 	return f, nil
@@ -444,8 +449,7 @@ func plainHTTPProblem(s *settings) (refusal, warning string) {
 			headerCredential = true
 		}
 	}
-	endpoints := append([]fallback{{baseURL: s.baseURL, apiKey: s.apiKey}}, s.fallbacks...)
-	for i, e := range endpoints {
+	for i, e := range s.endpoints() {
 		u, err := url.Parse(e.baseURL)
 		credential := e.apiKey != "" || headerCredential && i == 0 // credential headers go to the base URL alone
 		if !credential || err != nil || u.Scheme != "http" || isLoopback(u.Hostname()) {

@@ -158,19 +158,16 @@ func banner(set *settings) string {
 	case set.defaultModel:
 		where += " That is lockchat's default model: -model or LOCKCHAT_MODEL chooses another, and /models lists the server's."
 	}
-	for i, f := range set.fallbacks {
-		if i == 0 {
-			where += " If it fails:"
-		} else {
-			where += ","
-		}
-		where += " " + displayURL(f.baseURL)
+	var fallbacks []string
+	for _, f := range set.fallbacks {
+		name := displayURL(f.baseURL)
 		if f.model != "" {
-			where += " (as " + stripAll(f.model) + ")"
+			name += " (as " + stripAll(f.model) + ")"
 		}
+		fallbacks = append(fallbacks, name)
 	}
-	if set.fallbacks != nil {
-		where += "."
+	if fallbacks != nil {
+		where += " If it fails: " + strings.Join(fallbacks, ", ") + "."
 	}
 	if set.loaded != nil {
 		where += fmt.Sprintf(" Going on with the %d messages of %s.", len(set.loaded), stripAll(set.loadFile))

@@ -131,6 +131,12 @@ func TestTmux(t *testing.T) {
 	s := &tmuxSession{t: t, socket: socket, name: "chat"}
 	s.start(bin, state, args...)
 	n := 0 // requests so far
+	// nextRequest waits for the next request and returns its last message.
+	nextRequest := func() string {
+		t.Helper()
+		n++
+		return waitRequests(t, srv, n)[n-1]
+	}
 
 	t.Run("type, move the cursor, edit, send", func(t *testing.T) {
 		s.t = t
@@ -139,9 +145,8 @@ func TestTmux(t *testing.T) {
 			t.Fatalf("escape sequences on screen:\n%s", got)
 		}
 		s.keys("C-a", "C-k", "once more", "C-w", "C-w", "again", "C-u", "hello world!!", "BSpace", "Enter")
-		n++
-		if sent := waitRequests(t, srv, n); sent[n-1] != "hello world!" {
-			t.Fatalf("the server received %q", sent[n-1])
+		if sent := nextRequest(); sent != "hello world!" {
+			t.Fatalf("the server received %q", sent)
 		}
 		s.waitFor("still fit.")
 	})
@@ -167,9 +172,8 @@ func TestTmux(t *testing.T) {
 		s.keys("Up")
 		s.waitFor(">>> hello world!")
 		s.keys("Enter")
-		n++
-		if sent := waitRequests(t, srv, n); sent[n-1] != "hello world!" {
-			t.Fatalf("the server received %q", sent[n-1])
+		if sent := nextRequest(); sent != "hello world!" {
+			t.Fatalf("the server received %q", sent)
 		}
 	})
 
@@ -179,9 +183,8 @@ func TestTmux(t *testing.T) {
 		s.paste("def f():\n    x = 1\n    return x\n")
 		s.waitFor("...     return x")
 		s.keys("Enter")
-		n++
-		if sent := waitRequests(t, srv, n); sent[n-1] != "def f():\n    x = 1\n    return x" {
-			t.Fatalf("the server received %q", sent[n-1])
+		if sent := nextRequest(); sent != "def f():\n    x = 1\n    return x" {
+			t.Fatalf("the server received %q", sent)
 		}
 		time.Sleep(200 * time.Millisecond)
 		if len(srv.Requests()) != n {
@@ -231,8 +234,7 @@ func TestTmux(t *testing.T) {
 		s = &tmuxSession{t: t, socket: socket, name: "save"}
 		s.start(bin, state, args...)
 		s.keys("first question", "Enter")
-		n++
-		waitRequests(t, srv, n)
+		nextRequest()
 		s.waitFor("still fit.")
 		s.keys("/save "+file, "Enter")
 		s.waitFor("messages saved")
@@ -244,8 +246,7 @@ func TestTmux(t *testing.T) {
 		s.start(bin, state, "-base-url", srv.URL, "-load", file)
 		s.waitFor("Going on with the 2 messages")
 		s.keys("and then?", "Enter")
-		n++
-		waitRequests(t, srv, n)
+		nextRequest()
 		r := srv.Requests()[n-1]
 		var got []string
 		for _, m := range r.Messages {

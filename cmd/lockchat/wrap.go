@@ -138,6 +138,8 @@ func (w *wrapper) breakWord(out *strings.Builder) {
 // runeWidth returns the columns r takes on a terminal.
 func runeWidth(r rune) int {
 	switch {
+	case r >= 0x20 && r < 0x7f:
+		return 1 // printable ASCII, most of most answers
 	case unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf):
 		return 0 // combining marks, zero-width joiners, variation selectors…
 	case r < 0x20 || r == 0x7f:
