@@ -172,7 +172,7 @@ type key struct {
 func (o *object) find(name []byte) *key {
 	for i := range o.keys {
 		// Most keys differ in length or in their first byte; only the others are compared.
-		if k := o.keys[i].name; len(k) == len(name) && len(k) > 0 && k[0] == name[0] && k == string(name) {
+		if k := o.keys[i].name; len(k) == len(name) && k[0] == name[0] && k == string(name) {
 			return &o.keys[i]
 		}
 	}
@@ -278,10 +278,7 @@ type target struct {
 
 // inner returns the target of the object under k, which is in the same record.
 func (t target) inner(k *key) target {
-	t.slots = t.slots[k.at:]
-	if t.spans != nil {
-		t.spans = t.spans[k.spans:]
-	}
+	t.slots, t.spans = t.slots[k.at:], t.spans[k.spans:]
 	return t
 }
 
@@ -322,16 +319,13 @@ func (d *chunkDecoder) decode(data []byte) error {
 }
 
 // forgetRaw drops the raw values a full decoding found, once they have served: they
-// point into the data, whose buffer must be free to go. A record list that a chunk of
-// many tool calls grew is let go.
+// point into the data, whose buffer must be free to go. (The stream's reset lets go of
+// record lists a large chunk grew; see trimmed.)
 func (d *chunkDecoder) forgetRaw() {
 	clear(d.raws)
 	clear(d.rawCalls)
 	clear(d.holes)
 	d.raws, d.rawCalls, d.holes = d.raws[:0], d.rawCalls[:0], d.holes[:0]
-	if cap(d.rawCalls) > keepCap {
-		d.rawCalls = nil
-	}
 }
 
 // callsOf returns the tool calls of a decoded choice.
@@ -670,10 +664,13 @@ func (d *chunkDecoder) interpretChoice(rc *rawChoice, pos int) (decodedChoice, e
 	}
 	// Reasoning comes from one field per delta: reasoning_content when it holds text,
 	// else reasoning. Servers in transition (vLLM) send the same text under both.
-	for _, k := range [...]int{kReasoningContent, kReasoning} {
-		if raw := f[k]; len(raw) > 2 && raw[0] == '"' {
+	for _, r := range [...]struct {
+		slot  int
+		field string
+	}{{kReasoningContent, fieldReasoningContent}, {kReasoning, fieldReasoning}} {
+		if raw := f[r.slot]; len(raw) > 2 && raw[0] == '"' {
 			c.text[fReasoning], c.lo[fReasoning], c.hi[fReasoning] = d.unquote(raw)
-			c.reasoningField = deltaLayout.nameOf(k)
+			c.reasoningField = r.field
 			break
 		}
 	}

@@ -6,11 +6,11 @@ import (
 	"unicode/utf8"
 )
 
-// This file holds the small JSON scanner behind the chunk decoder's fast path. It finds
-// the raw values of a few keys in an object without allocating, and validates everything
-// it skips by the JSON grammar (RFC 8259). Whatever it does not handle (escaped or
-// repeated keys, deep nesting, any syntax error) it reports as errSlow, and the decoder
-// falls back to encoding/json, which is the authority on every input.
+// This file holds the small JSON scanner the fast walker of decode.go reads a chunk
+// with: it steps over values without allocating and validates everything it skips by the
+// JSON grammar (RFC 8259). What the walker does not handle (escaped or repeated keys,
+// deep nesting, any syntax error) it declines with errSlow, and the decoder falls back
+// to encoding/json, which is the authority on every input.
 
 // errSlow reports that the fast path declined an input; it never reaches a caller.
 var errSlow = errors.New("lockchat: fast path declined")

@@ -75,7 +75,7 @@ func (s *chunkStream) reset(body io.Reader, maxLine int) {
 	s.slab, s.callSlab = nil, nil
 	s.choices, s.pending = trimmed(s.choices), trimmed(s.pending)
 	d := &s.dec
-	d.choices, d.calls, d.raws, d.holes = trimmed(d.choices), trimmed(d.calls), trimmed(d.raws), trimmed(d.holes)
+	d.choices, d.calls, d.raws, d.rawCalls, d.holes = trimmed(d.choices), trimmed(d.calls), trimmed(d.raws), trimmed(d.rawCalls), trimmed(d.holes)
 }
 
 // keepCap bounds the capacity of the slices a stream keeps from one body to the next,

@@ -538,7 +538,7 @@ func TestPooledDecoderKeepsNoGrownSlices(t *testing.T) {
 		t.Fatalf("the chunks did not grow the slices: %d calls, %d choices", cap(s.dec.calls), cap(s.dec.choices))
 	}
 	s.reset(nil, 1<<20)
-	if c := max(cap(s.dec.calls), cap(s.dec.choices), cap(s.dec.raws), cap(s.choices), cap(s.pending)); c > keepCap {
+	if c := max(cap(s.dec.calls), cap(s.dec.choices), cap(s.dec.raws), cap(s.dec.rawCalls), cap(s.choices), cap(s.pending)); c > keepCap {
 		t.Fatalf("the reset stream keeps a slice of capacity %d", c)
 	}
 }
