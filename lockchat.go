@@ -23,6 +23,7 @@ import (
 	"iter"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // The facts of the original Lockchat provider.
@@ -48,8 +49,9 @@ const (
 type Client struct {
 	cfg config
 	// repairs maps a model at an endpoint (see repairKey) to the requestRepair its
-	// rejections taught (see repair.go).
-	repairs sync.Map
+	// rejections taught (see repair.go); repaired says whether it holds any.
+	repairs  sync.Map
+	repaired atomic.Bool
 	// cooldowns maps an endpoint (see cooldownKey) to the time.Time until which later
 	// calls ask it last (see WithEndpoints).
 	cooldowns sync.Map

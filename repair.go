@@ -112,6 +112,9 @@ func repairKey(cfg *config, model string) string { return cfg.baseURL + "\x00" +
 
 // remembered returns the repairs the client learnt for the model at the endpoint of cfg.
 func (c *Client) remembered(cfg *config, model string) requestRepair {
+	if !c.repaired.Load() {
+		return 0 // the common case, without building a key
+	}
 	if v, ok := c.repairs.Load(repairKey(cfg, model)); ok {
 		return v.(requestRepair)
 	}
@@ -122,6 +125,7 @@ func (c *Client) remembered(cfg *config, model string) requestRepair {
 // Concurrent calls may each add theirs: the set only grows.
 func (c *Client) remember(cfg *config, model string, r requestRepair) {
 	key := repairKey(cfg, model)
+	defer c.repaired.Store(true)
 	for {
 		old, loaded := c.repairs.LoadOrStore(key, r)
 		if !loaded || c.repairs.CompareAndSwap(key, old, old.(requestRepair)|r) {
